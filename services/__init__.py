@@ -1,0 +1,1 @@
+"""Glassboard's four services and the ``glassboard`` command line."""

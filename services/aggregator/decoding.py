@@ -1,0 +1,48 @@
+"""Decode raw Kafka records tolerantly: a bad record becomes a rejection, never an
+exception that would stall its partition."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from typing import Any, TypeVar
+
+from pydantic import BaseModel, ValidationError
+
+from shared.events import RejectedEvent, RejectReason
+
+__all__ = ["decode_records"]
+
+M = TypeVar("M", bound=BaseModel)
+
+#: Namespace for ids of undecodable records: topic/partition/offset → the same id on replay.
+_DLQ_NAMESPACE = uuid.UUID("5b0f8a52-3c1e-4f55-9a0e-6f0c7d9e2a11")
+
+
+def decode_records(
+    records: Sequence[Any], model: type[M]
+) -> tuple[list[M], list[tuple[Any, RejectedEvent]]]:
+    """Valid models, and (record, rejection) for each record that failed validation."""
+    valid: list[M] = []
+    invalid: list[tuple[Any, RejectedEvent]] = []
+    for record in records:
+        try:
+            valid.append(model.model_validate_json(record.value or b""))
+        except ValidationError as exc:
+            invalid.append((record, _rejection(record, exc)))
+    return valid, invalid
+
+
+def _rejection(record: Any, exc: ValidationError) -> RejectedEvent:
+    where = f"{record.topic}:{record.partition}:{record.offset}"
+    reason = "; ".join(
+        f"{'.'.join(str(p) for p in e['loc']) or 'message'}: {e['msg']}" for e in exc.errors()
+    )
+    raw = (record.value or b"")[:2000].decode("utf-8", errors="replace")
+    return RejectedEvent(
+        event_id=uuid.uuid5(_DLQ_NAMESPACE, where),
+        reason=RejectReason.INVALID,
+        detail=reason[:500],
+        asset_id=(record.key or b"").decode("utf-8", errors="replace")[:200] or None,
+        payload={"raw": raw, "kafka": where},
+    )

@@ -1,0 +1,34 @@
+"""Composition root of the aggregator: consumers in group ``aggregator`` over a DB pool."""
+
+from __future__ import annotations
+
+import asyncpg
+
+from shared.db import create_pool
+from shared.kafka import make_broker
+from shared.settings import Settings
+
+from .handlers import register_consumers
+
+__all__ = ["AggregatorService"]
+
+
+class AggregatorService:
+    """Start and stop the aggregator in any event loop: the CLI's, or a test's."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.broker = make_broker(settings.kafka_bootstrap_servers, linger_ms=1)
+        self.pool: asyncpg.Pool | None = None
+
+    async def start(self) -> None:
+        self.pool = await create_pool(self.settings.database_url, max_size=4)
+        register_consumers(self.broker, self.pool, self.settings.aggregator_max_records)
+        await self.broker.start()
+
+    async def stop(self) -> None:
+        """Finish the batch in hand, commit, leave the group, then close the pool."""
+        await self.broker.stop()
+        if self.pool is not None:
+            await self.pool.close()
+            self.pool = None

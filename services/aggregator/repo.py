@@ -1,0 +1,245 @@
+"""The aggregator's SQL, in one place, and the one-transaction apply of a batch.
+
+Every statement is set-based (``unnest`` of arrays), so a batch of thousands of events
+costs a dozen round trips. Rows are sorted by key before each upsert so that two
+aggregators briefly sharing a partition during a rebalance lock rows in the same order.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from collections.abc import Sequence
+from datetime import datetime
+
+import asyncpg
+
+from shared.events import EventEnvelope, RejectedEvent
+from shared.scores import AssetScoreUpdate, UsageTotals
+
+from .usage import BatchUsage, GuardKey, double_clicks, guard_key, split_countable, summarize
+
+__all__ = ["apply_events", "store_rejected"]
+
+KNOWN_ASSETS = "SELECT id FROM assets WHERE id = any($1::text[])"
+
+INSERT_NEW_EVENTS = """
+INSERT INTO events (event_id, type, asset_id, viewer_key, occurred_at, received_at,
+                    device_class, os, browser, page, referrer_host, source, view_id,
+                    engaged_ms, wall_ms)
+SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::timestamptz[],
+                     $6::timestamptz[], $7::text[], $8::text[], $9::text[], $10::int[],
+                     $11::text[], $12::text[], $13::uuid[], $14::int[], $15::int[])
+ON CONFLICT (event_id) DO NOTHING
+RETURNING event_id
+"""
+
+SELECT_GUARDS = """
+SELECT g.asset_id, g.viewer_key, g.type, g.last_counted_at
+FROM hit_guard g
+JOIN unnest($1::text[], $2::text[], $3::text[]) AS k(asset_id, viewer_key, type)
+  USING (asset_id, viewer_key, type)
+"""
+
+UPSERT_GUARDS = """
+INSERT INTO hit_guard (asset_id, viewer_key, type, last_counted_at)
+SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::timestamptz[])
+ON CONFLICT (asset_id, viewer_key, type) DO UPDATE
+SET last_counted_at = GREATEST(hit_guard.last_counted_at, excluded.last_counted_at)
+"""
+
+MARK_DOUBLE_CLICKS = "UPDATE events SET suppressed = 'double_click' WHERE event_id = any($1::uuid[])"
+
+INSERT_VIEWER_DAYS = """
+INSERT INTO viewer_days (asset_id, day, device_class, viewer_key)
+SELECT * FROM unnest($1::text[], $2::date[], $3::text[], $4::text[])
+ON CONFLICT DO NOTHING
+RETURNING asset_id, day, device_class
+"""
+
+INSERT_ASSET_VIEWERS = """
+INSERT INTO asset_viewers (asset_id, viewer_key)
+SELECT * FROM unnest($1::text[], $2::text[])
+ON CONFLICT DO NOTHING
+RETURNING asset_id
+"""
+
+UPSERT_DAILY = """
+INSERT INTO usage_daily (asset_id, day, device_class, views, unique_viewers, downloads,
+                         engaged_ms, wall_ms)
+SELECT * FROM unnest($1::text[], $2::date[], $3::text[], $4::bigint[], $5::bigint[],
+                     $6::bigint[], $7::bigint[], $8::bigint[])
+ON CONFLICT (asset_id, day, device_class) DO UPDATE SET
+    views = usage_daily.views + excluded.views,
+    unique_viewers = usage_daily.unique_viewers + excluded.unique_viewers,
+    downloads = usage_daily.downloads + excluded.downloads,
+    engaged_ms = usage_daily.engaged_ms + excluded.engaged_ms,
+    wall_ms = usage_daily.wall_ms + excluded.wall_ms
+"""
+
+UPSERT_VIEW_DWELL = """
+INSERT INTO view_dwell (view_id, asset_id, day, device_class, engaged_ms, wall_ms)
+SELECT * FROM unnest($1::uuid[], $2::text[], $3::date[], $4::text[], $5::bigint[], $6::bigint[])
+ON CONFLICT (view_id) DO UPDATE SET
+    engaged_ms = view_dwell.engaged_ms + excluded.engaged_ms,
+    wall_ms = view_dwell.wall_ms + excluded.wall_ms
+"""
+
+UPSERT_TOTALS = """
+INSERT INTO asset_totals (asset_id, views, unique_viewers, downloads, engaged_ms, wall_ms,
+                          last_event_at, updated_at)
+SELECT *, now() FROM unnest($1::text[], $2::bigint[], $3::bigint[], $4::bigint[],
+                            $5::bigint[], $6::bigint[], $7::timestamptz[])
+ON CONFLICT (asset_id) DO UPDATE SET
+    views = asset_totals.views + excluded.views,
+    unique_viewers = asset_totals.unique_viewers + excluded.unique_viewers,
+    downloads = asset_totals.downloads + excluded.downloads,
+    engaged_ms = asset_totals.engaged_ms + excluded.engaged_ms,
+    wall_ms = asset_totals.wall_ms + excluded.wall_ms,
+    last_event_at = GREATEST(asset_totals.last_event_at, excluded.last_event_at),
+    updated_at = now()
+"""
+
+SELECT_TOTALS = """
+SELECT asset_id, views, unique_viewers, downloads, engaged_ms, wall_ms, last_event_at,
+       updated_at
+FROM asset_totals WHERE asset_id = any($1::text[])
+"""
+
+INSERT_REJECTED = """
+INSERT INTO rejected_events (event_id, reason, detail, asset_id, source, received_at, payload)
+SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[],
+                     $6::timestamptz[], $7::text[]::jsonb[])
+ON CONFLICT (event_id) DO NOTHING
+"""
+
+
+def _columns(rows: Sequence[Sequence[object]], width: int) -> list[list[object]]:
+    """Rows to per-column lists, the shape ``unnest($1, $2, ...)`` takes."""
+    return [[row[i] for row in rows] for i in range(width)] if rows else [[] for _ in range(width)]
+
+
+async def store_rejected(conn: asyncpg.Connection, rejected: Sequence[RejectedEvent]) -> None:
+    rows = sorted(
+        (
+            r.event_id,
+            r.reason.value,
+            r.detail,
+            r.asset_id,
+            r.source.value if r.source else None,
+            r.received_at,
+            json.dumps(r.payload, default=str),
+        )
+        for r in rejected
+    )
+    if rows:
+        await conn.execute(INSERT_REJECTED, *_columns(rows, 7))
+
+
+def _event_row(e: EventEnvelope) -> tuple[object, ...]:
+    return (
+        e.event_id, e.type, e.asset_id, e.viewer_id, e.occurred_at, e.received_at,
+        e.device.device_class.value, e.device.os, e.device.browser, e.page, e.referrer_host,
+        e.source.value, e.view_id, e.engaged_ms, e.wall_ms,
+    )
+
+
+async def apply_events(
+    conn: asyncpg.Connection,
+    events: Sequence[EventEnvelope],
+    invalid: Sequence[RejectedEvent],
+) -> list[AssetScoreUpdate]:
+    """Apply one batch inside the caller's transaction; returns the state of every asset
+    the batch names, for the ``asset-scores`` topic. Replaying a batch changes nothing."""
+    batch_assets = sorted({e.asset_id for e in events})
+    known = {r["id"] for r in await conn.fetch(KNOWN_ASSETS, batch_assets)}
+    countable, refused = split_countable(events, known)
+    await store_rejected(
+        conn,
+        [*invalid, *(_rejection(event, reason.value) for event, reason in refused)],
+    )
+
+    new_ids: set[object] = set()
+    if countable:
+        rows = sorted((_event_row(e) for e in countable), key=lambda r: str(r[0]))
+        new_ids = {r["event_id"] for r in await conn.fetch(INSERT_NEW_EVENTS, *_columns(rows, 15))}
+    new_events = [e for e in countable if e.event_id in new_ids]
+
+    suppressed = await _apply_double_click_rule(conn, new_events)
+    usage = summarize(new_events, suppressed)
+    await _write_usage(conn, usage)
+
+    touched = sorted({e.asset_id for e in countable})
+    return [
+        AssetScoreUpdate(
+            asset_id=r["asset_id"],
+            totals=UsageTotals(
+                views=r["views"], unique_viewers=r["unique_viewers"], downloads=r["downloads"],
+                engaged_ms=r["engaged_ms"], wall_ms=r["wall_ms"],
+            ),
+            last_event_at=r["last_event_at"],
+            updated_at=r["updated_at"],
+        )
+        for r in await conn.fetch(SELECT_TOTALS, touched)
+    ]
+
+
+def _rejection(event: EventEnvelope, reason: str) -> RejectedEvent:
+    return RejectedEvent(
+        event_id=event.event_id,
+        reason=reason,  # type: ignore[arg-type]
+        detail=(event.device.browser or "bot") if reason == "bot" else "no asset with this id",
+        asset_id=event.asset_id,
+        source=event.source,
+        received_at=event.received_at,
+        payload=event.model_dump(mode="json", exclude={"viewer_id"}, exclude_none=True),
+    )
+
+
+async def _apply_double_click_rule(
+    conn: asyncpg.Connection, new_events: Sequence[EventEnvelope]
+) -> frozenset[object]:
+    keys = sorted({k for e in new_events if (k := guard_key(e)) is not None})
+    if not keys:
+        return frozenset()
+    last_counted: dict[GuardKey, datetime] = {
+        (r["asset_id"], r["viewer_key"], r["type"]): r["last_counted_at"]
+        for r in await conn.fetch(SELECT_GUARDS, *_columns(keys, 3))
+    }
+    suppressed, changed = double_clicks(new_events, last_counted)
+    if suppressed:
+        await conn.execute(MARK_DOUBLE_CLICKS, sorted(suppressed, key=str))
+    if changed:
+        rows = sorted((*key, at) for key, at in changed.items())
+        await conn.execute(UPSERT_GUARDS, *_columns(rows, 4))
+    return suppressed  # type: ignore[return-value]
+
+
+async def _write_usage(conn: asyncpg.Connection, usage: BatchUsage) -> None:
+    new_uniques_daily: Counter[tuple[object, ...]] = Counter()
+    if usage.viewer_days:
+        rows = sorted(usage.viewer_days)
+        for r in await conn.fetch(INSERT_VIEWER_DAYS, *_columns(rows, 4)):
+            new_uniques_daily[(r["asset_id"], r["day"], r["device_class"])] += 1
+    new_uniques_total: Counter[str] = Counter()
+    if usage.asset_viewers:
+        rows = sorted(usage.asset_viewers)
+        for r in await conn.fetch(INSERT_ASSET_VIEWERS, *_columns(rows, 2)):
+            new_uniques_total[r["asset_id"]] += 1
+
+    daily_rows = sorted(
+        (*key, c.views, new_uniques_daily[key], c.downloads, c.engaged_ms, c.wall_ms)
+        for key, c in usage.daily.items()
+    )
+    if daily_rows:
+        await conn.execute(UPSERT_DAILY, *_columns(daily_rows, 8))
+    if usage.dwell_by_view:
+        rows = sorted((view_id, *rest) for view_id, rest in usage.dwell_by_view.items())
+        await conn.execute(UPSERT_VIEW_DWELL, *_columns(rows, 6))
+    total_rows = sorted(
+        (asset, c.views, new_uniques_total[asset], c.downloads, c.engaged_ms, c.wall_ms,
+         usage.last_event_at.get(asset))
+        for asset, c in usage.totals.items()
+    )
+    if total_rows:
+        await conn.execute(UPSERT_TOTALS, *_columns(total_rows, 7))

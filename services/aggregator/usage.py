@@ -1,0 +1,144 @@
+"""Pure usage rules: which events count, and what one batch adds to each bucket.
+
+No IO and no clock here: the repository feeds in what the database knows (the last
+counted hit per viewer) and writes back what these functions return.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from uuid import UUID
+
+from shared.events import DeviceClass, EventEnvelope, EventType, RejectReason
+
+__all__ = [
+    "ALL_DEVICES",
+    "DOUBLE_CLICK_WINDOW",
+    "BatchUsage",
+    "Counters",
+    "GuardKey",
+    "double_clicks",
+    "split_countable",
+    "summarize",
+]
+
+#: COUNTER Code of Practice: repeat views/downloads by one viewer this close count once.
+DOUBLE_CLICK_WINDOW = timedelta(seconds=30)
+#: Pseudo device class whose rows hold the exact cross-device figures.
+ALL_DEVICES = "all"
+_GUARDED_TYPES = frozenset({EventType.VIEW.value, EventType.DOWNLOAD.value})
+
+GuardKey = tuple[str, str, str]  # (asset_id, viewer_key, type)
+
+
+def split_countable(
+    events: Iterable[EventEnvelope], known_assets: set[str]
+) -> tuple[list[EventEnvelope], list[tuple[EventEnvelope, RejectReason]]]:
+    """Events that may count, and the others with the reason they never will."""
+    countable: list[EventEnvelope] = []
+    refused: list[tuple[EventEnvelope, RejectReason]] = []
+    for event in events:
+        if event.asset_id not in known_assets:
+            refused.append((event, RejectReason.UNKNOWN_ASSET))
+        elif event.device.device_class is DeviceClass.BOT:
+            refused.append((event, RejectReason.BOT))
+        else:
+            countable.append(event)
+    return countable, refused
+
+
+def guard_key(event: EventEnvelope) -> GuardKey | None:
+    if event.type not in _GUARDED_TYPES or event.viewer_id is None:
+        return None
+    return (event.asset_id, event.viewer_id, event.type)
+
+
+def double_clicks(
+    events: Sequence[EventEnvelope], last_counted: Mapping[GuardKey, datetime]
+) -> tuple[frozenset[UUID], dict[GuardKey, datetime]]:
+    """Apply the double-click rule in event-time order.
+
+    A view or download is suppressed when the same viewer's last *counted* hit of the same
+    type on the same asset is at most 30 s away. Returns the suppressed event ids and the
+    new "last counted" time of every key that counted a hit.
+    """
+    latest = dict(last_counted)
+    suppressed: set[UUID] = set()
+    changed: dict[GuardKey, datetime] = {}
+    for event in sorted(events, key=lambda e: e.occurred_at):
+        key = guard_key(event)
+        if key is None:
+            continue
+        previous = latest.get(key)
+        if previous is not None and abs(event.occurred_at - previous) <= DOUBLE_CLICK_WINDOW:
+            suppressed.add(event.event_id)
+            continue
+        if previous is None or event.occurred_at > previous:
+            latest[key] = changed[key] = event.occurred_at
+    return frozenset(suppressed), changed
+
+
+@dataclass
+class Counters:
+    views: int = 0
+    downloads: int = 0
+    engaged_ms: int = 0
+    wall_ms: int = 0
+
+    def add(self, event: EventEnvelope) -> None:
+        if event.type == EventType.VIEW:
+            self.views += 1
+        elif event.type == EventType.DOWNLOAD:
+            self.downloads += 1
+        elif event.type == EventType.DWELL:
+            self.engaged_ms += event.engaged_ms or 0
+            self.wall_ms += event.wall_ms or 0
+
+
+@dataclass
+class BatchUsage:
+    """Everything one batch adds, pre-aggregated so one upserted row covers many events."""
+
+    daily: dict[tuple[str, date, str], Counters] = field(default_factory=lambda: defaultdict(Counters))
+    totals: dict[str, Counters] = field(default_factory=lambda: defaultdict(Counters))
+    last_event_at: dict[str, datetime] = field(default_factory=dict)
+    #: (asset, day, device class or 'all', viewer) seen viewing in this batch.
+    viewer_days: set[tuple[str, date, str, str]] = field(default_factory=set)
+    asset_viewers: set[tuple[str, str]] = field(default_factory=set)
+    #: view_id -> (asset, day, device class, engaged ms, wall ms)
+    dwell_by_view: dict[UUID, tuple[str, date, str, int, int]] = field(default_factory=dict)
+
+
+def summarize(events: Iterable[EventEnvelope], suppressed: frozenset[UUID]) -> BatchUsage:
+    """Fold new (never seen before) events into per-bucket increments."""
+    usage = BatchUsage()
+    for event in events:
+        if event.event_id in suppressed:
+            continue
+        day = event.occurred_at.date()
+        device = event.device.device_class.value
+        for bucket in (device, ALL_DEVICES):
+            usage.daily[(event.asset_id, day, bucket)].add(event)
+        usage.totals[event.asset_id].add(event)
+        last = usage.last_event_at.get(event.asset_id)
+        if last is None or event.occurred_at > last:
+            usage.last_event_at[event.asset_id] = event.occurred_at
+        if event.type == EventType.VIEW and event.viewer_id is not None:
+            for bucket in (device, ALL_DEVICES):
+                usage.viewer_days.add((event.asset_id, day, bucket, event.viewer_id))
+            usage.asset_viewers.add((event.asset_id, event.viewer_id))
+        if event.type == EventType.DWELL and event.view_id is not None:
+            asset, first_day, first_device, engaged, wall = usage.dwell_by_view.get(
+                event.view_id, (event.asset_id, day, device, 0, 0)
+            )
+            usage.dwell_by_view[event.view_id] = (
+                asset,
+                first_day,
+                first_device,
+                engaged + (event.engaged_ms or 0),
+                wall + (event.wall_ms or 0),
+            )
+    return usage

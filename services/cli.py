@@ -1,0 +1,104 @@
+"""The ``glassboard`` command: one entry point for every service and for ops tasks."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from pathlib import Path
+
+from shared.settings import Settings
+
+__all__ = ["main"]
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="glassboard", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+    dev = sub.add_parser("dev", help="run the whole stack on this machine")
+    dev.add_argument("--demo", action="store_true", help="load sample assets and traffic")
+    for name, text in (
+        ("ingest", "the HTTP edge: pixel, script, downloads, batch API"),
+        ("ratings", "the app: catalog, usage and score APIs"),
+        ("aggregator", "consumer group that keeps per-asset usage in PostgreSQL"),
+        ("notifier", "consumer group that alerts owners on score drops"),
+    ):
+        sub.add_parser(name, help=f"run {text}")
+    sub.add_parser("migrate", help="apply pending database migrations")
+    sub.add_parser("topics", help="create missing Kafka topics")
+    assets = sub.add_parser("assets", help="manage the asset catalog")
+    assets_sub = assets.add_subparsers(dest="assets_command", required=True)
+    imp = assets_sub.add_parser("import", help="insert or update assets from a CSV file")
+    imp.add_argument("file", type=Path, help="CSV with columns id,title,type,url,owner_email")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    if args.command == "dev":
+        from .dev import run_dev
+
+        return run_dev(demo=args.demo)
+
+    settings = Settings()
+    from .runner import configure_logging, run_http, run_service
+
+    configure_logging(settings.log_level)
+    if args.command == "ingest":
+        from .ingest.main import create_app
+
+        run_http(create_app(settings), settings.ingest_host, settings.ingest_port)
+    elif args.command == "ratings":
+        from .ratings.main import create_app as create_ratings_app
+
+        run_http(create_ratings_app(settings), settings.ratings_host, settings.ratings_port)
+    elif args.command == "aggregator":
+        from .aggregator.main import AggregatorService
+
+        run_service(AggregatorService(settings))
+    elif args.command == "notifier":
+        from .notifier.main import NotifierService
+
+        run_service(NotifierService(settings))
+    elif args.command == "migrate":
+        from shared.migrate import apply_migrations
+
+        applied = asyncio.run(apply_migrations(settings.database_url))
+        print(f"applied: {', '.join(applied) or 'nothing pending'}")
+    elif args.command == "topics":
+        from shared.kafka import create_topics
+
+        created = asyncio.run(create_topics(settings.kafka_bootstrap_servers))
+        print(f"created: {', '.join(created) or 'all topics exist'}")
+    elif args.command == "assets":
+        return _import_assets(settings, args.file)
+    return 0
+
+
+def _import_assets(settings: Settings, path: Path) -> int:
+    from shared.db import create_pool
+
+    from .ratings.catalog import CsvRowError, parse_assets_csv
+    from .ratings.repo import upsert_assets
+
+    try:
+        assets = parse_assets_csv(path.read_text(encoding="utf-8-sig"))
+    except CsvRowError as exc:
+        for error in exc.errors:
+            print(f"{path}: {error}", file=sys.stderr)
+        return 2
+
+    async def load() -> tuple[int, int]:
+        pool = await create_pool(settings.database_url, max_size=1)
+        try:
+            return await upsert_assets(pool, assets)
+        finally:
+            await pool.close()
+
+    inserted, updated = asyncio.run(load())
+    print(f"{path}: {inserted} assets added, {updated} updated")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

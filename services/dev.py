@@ -1,0 +1,118 @@
+"""``glassboard dev``: the whole stack on one machine.
+
+Without KAFKA_BOOTSTRAP_SERVERS and DATABASE_URL it starts the embedded PostgreSQL (data
+under ./.glassboard/) and the tansu broker (memory storage), creates the topics, migrates,
+then runs the four services as child processes. Ctrl-C stops everything it started.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+
+from shared.embedded import EmbeddedBroker, EmbeddedPostgres
+from shared.kafka import create_topics
+from shared.migrate import apply_migrations
+from shared.settings import Settings
+
+__all__ = ["run_dev"]
+
+SERVICES = ("ingest", "ratings", "aggregator", "notifier")
+
+
+def _embed_snippet(ingest_url: str, asset_id: str = "ASSET_ID") -> str:
+    return (
+        f'<script async src="{ingest_url}/t.js" data-asset="{asset_id}"></script>\n'
+        f'<img src="{ingest_url}/px.gif?asset={asset_id}" width="1" height="1" alt="">\n'
+        f'<a href="{ingest_url}/d/{asset_id}">Download</a>'
+    )
+
+
+def _wait_http(url: str, timeout: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(url, timeout=1).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.2)
+    raise TimeoutError(f"{url} did not answer within {timeout}s")
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
+def run_dev(demo: bool, workdir: Path = Path(".glassboard")) -> int:
+    # SIGTERM and SIGHUP (a closed terminal) clean up exactly like Ctrl-C.
+    signal.signal(signal.SIGTERM, _interrupt)
+    signal.signal(signal.SIGHUP, _interrupt)
+    env = dict(os.environ)
+    broker: EmbeddedBroker | None = None
+    postgres: EmbeddedPostgres | None = None
+    children: list[subprocess.Popen[bytes]] = []
+    try:
+        if not env.get("KAFKA_BOOTSTRAP_SERVERS"):
+            broker = EmbeddedBroker().start()
+            env["KAFKA_BOOTSTRAP_SERVERS"] = broker.bootstrap_servers
+            print(f"tansu broker (memory storage) on {broker.bootstrap_servers}")
+        if not env.get("DATABASE_URL"):
+            postgres = EmbeddedPostgres(workdir.resolve() / "pg").start()
+            env["DATABASE_URL"] = asyncio.run(postgres.create_database())
+            print(f"embedded PostgreSQL, data in {postgres.data_dir}")
+        settings = Settings.model_validate(env)
+        asyncio.run(create_topics(settings.kafka_bootstrap_servers))
+        applied = asyncio.run(apply_migrations(settings.database_url))
+        print(f"migrations applied: {', '.join(applied) or 'none pending'}")
+
+        for name in SERVICES:
+            children.append(
+                subprocess.Popen([sys.executable, "-m", "services.cli", name], env=env,
+                                 start_new_session=True)
+            )
+        ingest_url = settings.ingest_base_url
+        ratings_url = f"http://{settings.ratings_host}:{settings.ratings_port}"
+        _wait_http(f"{ingest_url}/healthz")
+        _wait_http(f"{ratings_url}/healthz")
+        if demo:
+            from .demo import load_demo
+
+            asyncio.run(load_demo(settings, ingest_url))
+        print(
+            "\nGlassboard is running. Ctrl-C stops everything.\n"
+            f"  ingest   {ingest_url}   (pixel /px.gif, script /t.js, downloads /d/ID, API /v1/events)\n"
+            f"  ratings  {ratings_url}   (API docs {ratings_url}/docs)\n"
+            f"\nEmbed on a page:\n{_embed_snippet(ingest_url)}\n"
+        )
+        while all(child.poll() is None for child in children):
+            time.sleep(0.5)
+        failed = [name for name, c in zip(SERVICES, children) if c.poll() is not None]
+        print(f"service(s) exited: {', '.join(failed)}; stopping", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("\nstopping...")
+        return 0
+    finally:
+        for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+            signal.signal(sig, signal.SIG_IGN)  # a second signal must not skip cleanup
+        for child in children:
+            if child.poll() is None:
+                child.send_signal(signal.SIGTERM)
+        for child in children:
+            try:
+                child.wait(12)
+            except subprocess.TimeoutExpired:
+                child.kill()
+                child.wait()
+        if broker:
+            broker.stop()
+        if postgres:
+            postgres.stop()

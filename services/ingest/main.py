@@ -1,0 +1,50 @@
+"""Composition root of ingest: wires broker, catalog cache and salts into the HTTP app."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
+from prometheus_client import make_asgi_app
+
+from shared.db import create_pool
+from shared.kafka import make_broker
+from shared.settings import Settings
+
+from .catalog import CatalogCache
+from .enrich import warm_up
+from .routes import router
+from .tracker import Tracker
+from .visitors import DailySalts
+
+__all__ = ["create_app"]
+
+
+def create_app(settings: Settings) -> FastAPI:
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        warm_up()
+        pool = await create_pool(settings.database_url, max_size=4)
+        broker = make_broker(settings.kafka_bootstrap_servers, linger_ms=2)
+        await broker.start()
+        catalog = CatalogCache(pool, settings.catalog_refresh_seconds)
+        await catalog.start()
+        app.state.settings = settings
+        app.state.tracker = Tracker(broker, catalog, DailySalts(pool))
+        try:
+            yield
+        finally:
+            await catalog.stop()
+            await broker.stop()  # flushes the producer
+            await pool.close()
+
+    app = FastAPI(title="Glassboard ingest", lifespan=lifespan)
+    # Any page may embed the script and post beacons; no cookies are ever read.
+    app.add_middleware(
+        CORSMiddleware, allow_origins=["*"], allow_methods=["GET", "POST"], allow_headers=["*"]
+    )
+    app.include_router(router)
+    app.mount("/metrics", make_asgi_app())
+    return app

@@ -1,0 +1,93 @@
+/* Glassboard page tracker: one view on load, then time on page as dwell slices.
+ *
+ * Engaged time counts only while the page is visible AND focused (Page Visibility API
+ * plus focus/blur), so a background tab never counts as reading. Wall time counts while
+ * the page is open. Time is measured on the page itself, not inferred from the next page
+ * view, so a single-page visit reads its real time, never 0 s.
+ *
+ * Embed:
+ *   <script async src="https://INGEST/t.js" data-asset="ASSET_ID"></script>
+ * Optional: data-viewer="ID" (or ?gb_viewer=ID in the page URL), data-page="N",
+ *           data-heartbeat="15" (seconds between dwell slices).
+ */
+(function () {
+  "use strict";
+  var script = document.currentScript;
+  if (!script || !script.dataset.asset) return;
+  var endpoint = new URL(script.src).origin + "/v1/events";
+  var asset = script.dataset.asset;
+  var viewer = script.dataset.viewer ||
+    new URLSearchParams(window.location.search).get("gb_viewer") || undefined;
+  var page = script.dataset.page ? parseInt(script.dataset.page, 10) : undefined;
+  var heartbeatMs = Math.max(5, parseInt(script.dataset.heartbeat || "15", 10)) * 1000;
+
+  function uuid() {
+    if (window.crypto && crypto.randomUUID) return crypto.randomUUID();
+    return "xxxxxxxx-xxxx-4xxx-yxxx-xxxxxxxxxxxx".replace(/[xy]/g, function (c) {
+      var r = (Math.random() * 16) | 0;
+      return (c === "x" ? r : (r & 0x3) | 0x8).toString(16);
+    });
+  }
+
+  function base(type) {
+    var event = { event_id: uuid(), type: type, asset_id: asset, source: "beacon" };
+    if (viewer) event.viewer_id = viewer;
+    if (page) event.page = page;
+    return event;
+  }
+
+  // text/plain keeps the request "simple": no CORS preflight, and sendBeacon accepts it.
+  function send(events, closing) {
+    var body = JSON.stringify({ events: events });
+    if (closing && navigator.sendBeacon) {
+      if (navigator.sendBeacon(endpoint, new Blob([body], { type: "text/plain" }))) return;
+    }
+    fetch(endpoint, {
+      method: "POST", body: body, keepalive: true, mode: "cors",
+      headers: { "Content-Type": "text/plain" }
+    }).catch(function () { /* analytics must never break the page */ });
+  }
+
+  var view = base("view");
+  if (document.referrer) view.referrer = document.referrer;
+  send([view], false);
+
+  var pendingEngaged = 0, pendingWall = 0;
+  var lastTick = performance.now();
+  var engaged = isEngaged();
+
+  function isEngaged() {
+    return document.visibilityState === "visible" && document.hasFocus();
+  }
+
+  // Bank the time since the last tick, then re-read the page state.
+  function tick() {
+    var now = performance.now();
+    var elapsed = now - lastTick;
+    pendingWall += elapsed;
+    if (engaged) pendingEngaged += elapsed;
+    lastTick = now;
+    engaged = isEngaged();
+  }
+
+  function flush(closing) {
+    tick();
+    var engagedMs = Math.round(pendingEngaged), wallMs = Math.round(pendingWall);
+    if (engagedMs <= 0 && wallMs <= 0) return;
+    pendingEngaged = 0;
+    pendingWall = 0;
+    var dwell = base("dwell");
+    dwell.view_id = view.event_id;
+    dwell.engaged_ms = Math.min(engagedMs, 3600000);
+    dwell.wall_ms = Math.min(wallMs, 3600000);
+    send([dwell], closing);
+  }
+
+  document.addEventListener("visibilitychange", function () {
+    if (document.visibilityState === "hidden") flush(true); else tick();
+  });
+  window.addEventListener("focus", tick);
+  window.addEventListener("blur", tick);
+  window.addEventListener("pagehide", function () { flush(true); });
+  setInterval(function () { flush(false); }, heartbeatMs);
+})();

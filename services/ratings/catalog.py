@@ -1,0 +1,55 @@
+"""The asset catalog's shape and validation (minimal; issue 3 adds owners as users,
+tags and funnel stages)."""
+
+from __future__ import annotations
+
+import csv
+import io
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, HttpUrl, ValidationError
+
+from shared.events import AssetId
+
+__all__ = ["ASSET_TYPES", "AssetIn", "CsvRowError", "parse_assets_csv"]
+
+ASSET_TYPES = ("product_sheet", "case_study", "blog_post", "video", "deck", "other")
+AssetType = Literal["product_sheet", "case_study", "blog_post", "video", "deck", "other"]
+
+
+class AssetIn(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
+
+    id: AssetId = Field(description="Slug: lowercase letters, digits, - and _",
+                        examples=["pricing-sheet-2026"])
+    title: str = Field(min_length=1, max_length=300)
+    type: AssetType
+    url: HttpUrl = Field(description="Where the asset lives; downloads redirect here")
+    owner_email: str = Field(pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$", max_length=254)
+
+
+class CsvRowError(ValueError):
+    def __init__(self, errors: list[str]) -> None:
+        super().__init__("; ".join(errors))
+        self.errors = errors
+
+
+def parse_assets_csv(text: str) -> list[AssetIn]:
+    """Every row of a CSV with columns id,title,type,url,owner_email, or every problem
+    with its line number (all or nothing)."""
+    reader = csv.DictReader(io.StringIO(text))
+    required = {"id", "title", "type", "url", "owner_email"}
+    missing = required - set(reader.fieldnames or ())
+    if missing:
+        raise CsvRowError([f"missing columns: {', '.join(sorted(missing))}"])
+    assets: list[AssetIn] = []
+    errors: list[str] = []
+    for line, row in enumerate(reader, start=2):
+        try:
+            assets.append(AssetIn.model_validate({k: row[k] for k in required}))
+        except ValidationError as exc:
+            problems = ", ".join(f"{e['loc'][0]}: {e['msg']}" for e in exc.errors())
+            errors.append(f"line {line}: {problems}")
+    if errors:
+        raise CsvRowError(errors)
+    return assets

@@ -1,0 +1,126 @@
+"""The versioned event envelope that travels on the ``events`` topic.
+
+Producers are strict (ingest builds only valid V1 envelopes); consumers are tolerant
+(an unknown ``type`` is stored raw but counts towards nothing). A breaking change adds a
+V2 model and a pure ``upcast_v1_v2`` function next to it.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from enum import StrEnum
+from typing import Annotated, Literal
+from uuid import UUID, uuid4
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
+
+__all__ = [
+    "ASSET_ID_PATTERN",
+    "AssetId",
+    "Device",
+    "DeviceClass",
+    "EventEnvelope",
+    "EventType",
+    "RejectReason",
+    "RejectedEvent",
+    "Source",
+    "ViewerIdField",
+    "utcnow",
+]
+
+ASSET_ID_PATTERN = r"^[a-z0-9][a-z0-9_-]{0,79}$"
+AssetId = Annotated[str, StringConstraints(pattern=ASSET_ID_PATTERN)]
+ViewerIdField = Annotated[str, StringConstraints(min_length=1, max_length=128)]
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+class EventType(StrEnum):
+    VIEW = "view"
+    DOWNLOAD = "download"
+    DWELL = "dwell"
+    RATING = "rating"
+
+
+class DeviceClass(StrEnum):
+    DESKTOP = "desktop"
+    TABLET = "tablet"
+    PHONE = "phone"
+    BOT = "bot"
+    UNKNOWN = "unknown"
+
+
+class Source(StrEnum):
+    PIXEL = "pixel"
+    BEACON = "beacon"
+    API = "api"
+    LINK = "link"
+
+
+class RejectReason(StrEnum):
+    UNKNOWN_ASSET = "unknown_asset"
+    BOT = "bot"
+    INVALID = "invalid"
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+
+class Device(_Frozen):
+    """What the User-Agent says about the device, parsed by Matomo's Device Detector."""
+
+    device_class: DeviceClass = Field(
+        DeviceClass.UNKNOWN, description="desktop, tablet, phone, bot or unknown"
+    )
+    os: str | None = Field(None, max_length=64, examples=["iOS"])
+    browser: str | None = Field(None, max_length=64, examples=["Mobile Safari"])
+
+
+class EventEnvelope(_Frozen):
+    """One tracking or rating event, version 1."""
+
+    event_id: UUID = Field(
+        default_factory=uuid4, description="Idempotency key: an event is counted once per id"
+    )
+    schema_version: Literal[1] = Field(1, description="Envelope version")
+    type: Annotated[str, StringConstraints(pattern=r"^[a-z][a-z_]{0,31}$")] = Field(
+        description="view, download, dwell or rating; consumers ignore types they do not know",
+        examples=["view"],
+    )
+    asset_id: AssetId = Field(description="Slug of the asset", examples=["pricing-sheet-2026"])
+    viewer_id: ViewerIdField | None = Field(
+        None,
+        description="Who viewed or acted: a known id, or a daily-salted hash; null under DNT/GPC",
+    )
+    occurred_at: AwareDatetime = Field(description="Event time, UTC")
+    received_at: AwareDatetime = Field(default_factory=utcnow, description="When ingest got it")
+    device: Device = Field(default_factory=Device)
+    page: int | None = Field(None, ge=1, le=10_000, description="Page of a multi-page document")
+    referrer_host: str | None = Field(None, max_length=255, examples=["mail.google.com"])
+    source: Source = Field(description="pixel, beacon, api or link")
+    view_id: UUID | None = Field(
+        None, description="For dwell: the event_id of the view this time belongs to"
+    )
+    engaged_ms: int | None = Field(
+        None, ge=0, le=3_600_000, description="For dwell: visible and focused time in this slice"
+    )
+    wall_ms: int | None = Field(
+        None, ge=0, le=3_600_000, description="For dwell: wall-clock time in this slice"
+    )
+
+
+class RejectedEvent(_Frozen):
+    """A hit the pipeline refused to count, kept with its reason (Snowplow's failed events)."""
+
+    event_id: UUID = Field(default_factory=uuid4)
+    reason: RejectReason
+    detail: str = Field("", max_length=500)
+    asset_id: str | None = Field(None, max_length=200)
+    source: Source | None = None
+    received_at: AwareDatetime = Field(default_factory=utcnow)
+    payload: dict[str, object] = Field(
+        default_factory=dict, description="The hit as received, without IP or raw User-Agent"
+    )

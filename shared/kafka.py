@@ -1,0 +1,76 @@
+"""Kafka plumbing: topic creation (tansu does not auto-create) and broker construction."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from aiokafka.errors import KafkaConnectionError
+from faststream.kafka import KafkaBroker
+
+from .topics import ALL_TOPICS, TopicSpec
+
+__all__ = ["create_topics", "make_broker"]
+
+log = logging.getLogger(__name__)
+
+
+async def create_topics(
+    bootstrap_servers: str, specs: tuple[TopicSpec, ...] = ALL_TOPICS, *, timeout: float = 30.0
+) -> list[str]:
+    """Create any missing topics; returns the names it created. Safe to run repeatedly."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    while True:
+        admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap_servers)
+        try:
+            await admin.start()
+            break
+        except KafkaConnectionError:
+            await admin.close()
+            if asyncio.get_running_loop().time() > deadline:
+                raise
+            await asyncio.sleep(0.2)
+    try:
+        existing = set(await admin.list_topics())
+        missing = [s for s in specs if s.name not in existing]
+        if missing:
+            await admin.create_topics(
+                [
+                    NewTopic(s.name, s.partitions, 1, topic_configs=dict(s.config))
+                    for s in missing
+                ]
+            )
+        return [s.name for s in missing]
+    finally:
+        await admin.close()
+
+
+def make_broker(bootstrap_servers: str, **kwargs: object) -> KafkaBroker:
+    """A broker with FastStream's own per-message logging quietened to DEBUG."""
+    return KafkaBroker(bootstrap_servers, log_level=logging.DEBUG, **kwargs)  # type: ignore[arg-type]
+
+
+async def publish_keyed(
+    broker: KafkaBroker,
+    topic: str,
+    messages: list[tuple[str | None, bytes]],
+    *,
+    headers: dict[str, str] | None = None,
+) -> None:
+    """Publish (key, value) pairs and return once the broker acknowledged every one.
+
+    Sending all first and awaiting the acks together lets aiokafka batch them; awaiting
+    each publish in turn caps out near 1.5k messages/s.
+    """
+    acks = [
+        await broker.publish(
+            value,
+            topic,
+            key=key.encode() if key is not None else None,
+            headers=headers or {"content-type": "application/json"},
+            no_confirm=True,
+        )
+        for key, value in messages
+    ]
+    await asyncio.gather(*acks)

@@ -1,0 +1,49 @@
+"""Settings read from the environment once, then passed down explicitly."""
+
+from __future__ import annotations
+
+from pydantic import Field, SecretStr, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+__all__ = ["DEV_SECRET", "Settings"]
+
+#: The only secret allowed outside production; refused when GLASSBOARD_ENV=production.
+DEV_SECRET = "dev-insecure-signing-secret-change-me"
+
+
+class Settings(BaseSettings):
+    """One settings object for every service; each reads the fields it needs."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="", extra="ignore", frozen=True, populate_by_name=True
+    )
+
+    env: str = Field("development", alias="GLASSBOARD_ENV")
+    kafka_bootstrap_servers: str = Field("127.0.0.1:9092", alias="KAFKA_BOOTSTRAP_SERVERS")
+    database_url: str = Field(
+        "postgresql://postgres@127.0.0.1:5432/glassboard", alias="DATABASE_URL"
+    )
+    ingest_host: str = Field("127.0.0.1", alias="INGEST_HOST")
+    ingest_port: int = Field(8000, alias="INGEST_PORT")
+    ratings_host: str = Field("127.0.0.1", alias="RATINGS_HOST")
+    ratings_port: int = Field(8001, alias="RATINGS_PORT")
+    #: Public base URL of ingest, used in embed snippets.
+    public_ingest_url: str = Field("", alias="PUBLIC_INGEST_URL")
+    signing_secret: SecretStr = Field(SecretStr(DEV_SECRET), alias="GLASSBOARD_SIGNING_SECRET")
+    #: How often ingest refreshes its cached copy of the asset catalog.
+    catalog_refresh_seconds: float = Field(2.0, alias="CATALOG_REFRESH_SECONDS")
+    #: Upper bound on one POST /v1/events body; larger answers 413.
+    max_body_bytes: int = Field(1_048_576, alias="INGEST_MAX_BODY_BYTES")
+    #: Aggregator batch size: bigger batches amortise one transaction over more events.
+    aggregator_max_records: int = Field(5000, alias="AGGREGATOR_MAX_RECORDS")
+    log_level: str = Field("INFO", alias="LOG_LEVEL")
+
+    @model_validator(mode="after")
+    def _refuse_dev_secret_in_production(self) -> "Settings":
+        if self.env == "production" and self.signing_secret.get_secret_value() == DEV_SECRET:
+            raise ValueError("GLASSBOARD_SIGNING_SECRET must be set in production")
+        return self
+
+    @property
+    def ingest_base_url(self) -> str:
+        return self.public_ingest_url or f"http://{self.ingest_host}:{self.ingest_port}"
