@@ -68,7 +68,9 @@ def main(argv: list[str] | None = None) -> int:
     elif args.command == "topics":
         from shared.kafka import create_topics
 
-        created = asyncio.run(create_topics(settings.kafka_bootstrap_servers))
+        created = asyncio.run(
+            create_topics(settings.kafka_bootstrap_servers, settings.topics.all)
+        )
         print(f"created: {', '.join(created) or 'all topics exist'}")
     elif args.command == "assets":
         return _import_assets(settings, args.file)

@@ -69,7 +69,7 @@ def run_dev(demo: bool, workdir: Path = Path(".glassboard")) -> int:
             env["DATABASE_URL"] = asyncio.run(postgres.create_database())
             print(f"embedded PostgreSQL, data in {postgres.data_dir}")
         settings = Settings.model_validate(env)
-        asyncio.run(create_topics(settings.kafka_bootstrap_servers))
+        asyncio.run(create_topics(settings.kafka_bootstrap_servers, settings.topics.all))
         applied = asyncio.run(apply_migrations(settings.database_url))
         print(f"migrations applied: {', '.join(applied) or 'none pending'}")
 

@@ -9,7 +9,7 @@ from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import KafkaConnectionError
 from faststream.kafka import KafkaBroker
 
-from .topics import ALL_TOPICS, TopicSpec
+from .topics import TopicSpec
 
 __all__ = ["create_topics", "make_broker"]
 
@@ -17,7 +17,7 @@ log = logging.getLogger(__name__)
 
 
 async def create_topics(
-    bootstrap_servers: str, specs: tuple[TopicSpec, ...] = ALL_TOPICS, *, timeout: float = 30.0
+    bootstrap_servers: str, specs: tuple[TopicSpec, ...], *, timeout: float = 30.0
 ) -> list[str]:
     """Create any missing topics; returns the names it created. Safe to run repeatedly."""
     deadline = asyncio.get_running_loop().time() + timeout

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from pydantic import Field, SecretStr, model_validator
+
+from .topics import Topics
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 __all__ = ["DEV_SECRET", "Settings"]
@@ -37,12 +39,18 @@ class Settings(BaseSettings):
     #: Aggregator batch size: bigger batches amortise one transaction over more events.
     aggregator_max_records: int = Field(5000, alias="AGGREGATOR_MAX_RECORDS")
     log_level: str = Field("INFO", alias="LOG_LEVEL")
+    #: Namespaces every topic and consumer group, so stacks can share a cluster.
+    topic_prefix: str = Field("", alias="KAFKA_TOPIC_PREFIX")
 
     @model_validator(mode="after")
     def _refuse_dev_secret_in_production(self) -> "Settings":
         if self.env == "production" and self.signing_secret.get_secret_value() == DEV_SECRET:
             raise ValueError("GLASSBOARD_SIGNING_SECRET must be set in production")
         return self
+
+    @property
+    def topics(self) -> Topics:
+        return Topics(self.topic_prefix)
 
     @property
     def ingest_base_url(self) -> str:

@@ -1,25 +1,22 @@
 """Every topic, partition count and consumer group, named once.
 
-Partitions: 6 on the event topics lets up to six aggregator processes share the load,
-and one partition keeps ~20k small events/s comfortably (bench/), so 6 leaves headroom
-for bursts. Events are always keyed by ``asset_id`` (never by IP), so one asset's events
-stay ordered on one partition, which the double-click rule relies on.
+Partitions: 6 on ``events`` lets up to six aggregator processes share the load; one
+partition carries several thousand events/s (bench/), so 6 leaves headroom for bursts.
+Events are always keyed by ``asset_id`` (never by IP), so one asset's events stay ordered
+on one partition, which the double-click rule relies on.
+
+An optional prefix (``KAFKA_TOPIC_PREFIX``) namespaces every topic and group, so several
+stacks (or tests) can share one cluster.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-__all__ = [
-    "ALL_TOPICS",
-    "ASSET_SCORES",
-    "EVENTS",
-    "EVENTS_DLQ",
-    "EVENTS_REJECTED",
-    "GROUP_AGGREGATOR",
-    "GROUP_NOTIFIER",
-    "TopicSpec",
-]
+__all__ = ["DLQ_REASON_HEADER", "TopicSpec", "Topics"]
+
+#: Header that carries why a message went to a dead-letter topic.
+DLQ_REASON_HEADER = "x-dlq-reason"
 
 
 @dataclass(frozen=True)
@@ -29,19 +26,43 @@ class TopicSpec:
     config: tuple[tuple[str, str], ...] = ()
 
 
-#: Accepted tracking and rating events (views, downloads, dwell, ratings), keyed by asset_id.
-EVENTS = TopicSpec("events", 6)
-#: The "bad" stream from the edge: hits it refused (unknown asset, bot), with their reason.
-EVENTS_REJECTED = TopicSpec("events-rejected", 3)
-#: Messages on ``events`` that a consumer could not decode, with the reason in a header.
-EVENTS_DLQ = TopicSpec("events-dlq", 1)
-#: Latest state per asset after each aggregation batch; compacted, keyed by asset_id.
-ASSET_SCORES = TopicSpec("asset-scores", 6, (("cleanup.policy", "compact"),))
+@dataclass(frozen=True)
+class Topics:
+    prefix: str = ""
 
-ALL_TOPICS: tuple[TopicSpec, ...] = (EVENTS, EVENTS_REJECTED, EVENTS_DLQ, ASSET_SCORES)
+    @property
+    def events(self) -> TopicSpec:
+        """Accepted tracking and rating events (view, download, dwell, rating)."""
+        return TopicSpec(f"{self.prefix}events", 6)
 
-GROUP_AGGREGATOR = "aggregator"
-GROUP_NOTIFIER = "notifier"
+    @property
+    def events_rejected(self) -> TopicSpec:
+        """The edge's "bad" stream: hits it refused (unknown asset, bot), with the reason."""
+        return TopicSpec(f"{self.prefix}events-rejected", 3)
 
-#: Header that carries why a message went to a dead-letter topic.
-DLQ_REASON_HEADER = "x-dlq-reason"
+    @property
+    def events_dlq(self) -> TopicSpec:
+        """Records a consumer could not decode, with the reason in a header."""
+        return TopicSpec(f"{self.prefix}events-dlq", 1)
+
+    @property
+    def asset_scores(self) -> TopicSpec:
+        """Latest state per asset after each aggregation batch; compacted, keyed by asset_id."""
+        return TopicSpec(f"{self.prefix}asset-scores", 6, (("cleanup.policy", "compact"),))
+
+    @property
+    def all(self) -> tuple[TopicSpec, ...]:
+        return (self.events, self.events_rejected, self.events_dlq, self.asset_scores)
+
+    @property
+    def group_aggregator(self) -> str:
+        return f"{self.prefix}aggregator"
+
+    @property
+    def group_rejected_store(self) -> str:
+        """Its own group, so its members never force a rebalance of ``aggregator``."""
+        return f"{self.prefix}aggregator-rejected"
+
+    @property
+    def group_notifier(self) -> str:
+        return f"{self.prefix}notifier"

@@ -23,7 +23,7 @@ from faststream import AckPolicy
 from faststream.kafka import KafkaBroker
 from faststream.kafka.annotations import KafkaMessage
 
-from shared import topics
+from shared.topics import DLQ_REASON_HEADER, Topics
 from shared.events import EventEnvelope, RejectedEvent
 from shared.kafka import publish_keyed
 
@@ -39,9 +39,10 @@ log = logging.getLogger(__name__)
 RETRY_PAUSE_SECONDS = 1.0
 
 
-def register_consumers(broker: KafkaBroker, pool: asyncpg.Pool, max_records: int) -> None:
+def register_consumers(
+    broker: KafkaBroker, pool: asyncpg.Pool, topics: Topics, max_records: int
+) -> None:
     subscribe = dict(
-        group_id=topics.GROUP_AGGREGATOR,
         batch=True,
         max_records=max_records,
         batch_timeout_ms=50,
@@ -49,13 +50,15 @@ def register_consumers(broker: KafkaBroker, pool: asyncpg.Pool, max_records: int
         ack_policy=AckPolicy.MANUAL,
     )
 
-    @broker.subscriber(topics.EVENTS.name, **subscribe)  # type: ignore[call-overload]
+    @broker.subscriber(topics.events.name, group_id=topics.group_aggregator, **subscribe)  # type: ignore[call-overload]
     async def on_events(message: KafkaMessage) -> None:
-        await _guarded(message, lambda records: _apply_event_batch(broker, pool, records))
+        await _guarded(message, lambda records: _apply_event_batch(broker, pool, topics, records))
 
-    @broker.subscriber(topics.EVENTS_REJECTED.name, **subscribe)  # type: ignore[call-overload]
+    @broker.subscriber(
+        topics.events_rejected.name, group_id=topics.group_rejected_store, **subscribe
+    )  # type: ignore[call-overload]
     async def on_rejected(message: KafkaMessage) -> None:
-        await _guarded(message, lambda records: _apply_rejected_batch(broker, pool, records))
+        await _guarded(message, lambda records: _apply_rejected_batch(broker, pool, topics, records))
 
 
 async def _guarded(message: Any, apply: Any) -> None:
@@ -73,14 +76,16 @@ async def _guarded(message: Any, apply: Any) -> None:
     metrics.BATCH_SECONDS.observe(time.perf_counter() - started)
 
 
-async def _dead_letter(broker: KafkaBroker, bad: list[tuple[Any, RejectedEvent]]) -> None:
+async def _dead_letter(
+    broker: KafkaBroker, topics: Topics, bad: list[tuple[Any, RejectedEvent]]
+) -> None:
     for record, rejection in bad:
         await publish_keyed(
             broker,
-            topics.EVENTS_DLQ.name,
+            topics.events_dlq.name,
             [(rejection.asset_id, record.value or b"")],
             headers={
-                topics.DLQ_REASON_HEADER: rejection.detail[:500],
+                DLQ_REASON_HEADER: rejection.detail[:500],
                 "x-source-topic": record.topic,
                 "x-source-partition": str(record.partition),
                 "x-source-offset": str(record.offset),
@@ -89,16 +94,18 @@ async def _dead_letter(broker: KafkaBroker, bad: list[tuple[Any, RejectedEvent]]
     metrics.DEAD_LETTERED.inc(len(bad))
 
 
-async def _apply_event_batch(broker: KafkaBroker, pool: asyncpg.Pool, records: Sequence[Any]) -> None:
+async def _apply_event_batch(
+    broker: KafkaBroker, pool: asyncpg.Pool, topics: Topics, records: Sequence[Any]
+) -> None:
     events, bad = decode_records(records, EventEnvelope)
     if bad:
-        await _dead_letter(broker, bad)
+        await _dead_letter(broker, topics, bad)
     async with pool.acquire() as conn, conn.transaction():
         updates = await apply_events(conn, events, [rejection for _, rejection in bad])
     if updates:
         await publish_keyed(
             broker,
-            topics.ASSET_SCORES.name,
+            topics.asset_scores.name,
             [(u.asset_id, u.model_dump_json().encode()) for u in updates],
         )
     metrics.EVENTS_APPLIED.labels("decoded").inc(len(events))
@@ -106,10 +113,10 @@ async def _apply_event_batch(broker: KafkaBroker, pool: asyncpg.Pool, records: S
 
 
 async def _apply_rejected_batch(
-    broker: KafkaBroker, pool: asyncpg.Pool, records: Sequence[Any]
+    broker: KafkaBroker, pool: asyncpg.Pool, topics: Topics, records: Sequence[Any]
 ) -> None:
     rejected, bad = decode_records(records, RejectedEvent)
     if bad:
-        await _dead_letter(broker, bad)
+        await _dead_letter(broker, topics, bad)
     async with pool.acquire() as conn, conn.transaction():
         await store_rejected(conn, [*rejected, *(r for _, r in bad)])

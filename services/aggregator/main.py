@@ -23,7 +23,9 @@ class AggregatorService:
 
     async def start(self) -> None:
         self.pool = await create_pool(self.settings.database_url, max_size=4)
-        register_consumers(self.broker, self.pool, self.settings.aggregator_max_records)
+        register_consumers(
+            self.broker, self.pool, self.settings.topics, self.settings.aggregator_max_records
+        )
         await self.broker.start()
 
     async def stop(self) -> None:

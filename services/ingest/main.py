@@ -32,7 +32,7 @@ def create_app(settings: Settings) -> FastAPI:
         catalog = CatalogCache(pool, settings.catalog_refresh_seconds)
         await catalog.start()
         app.state.settings = settings
-        app.state.tracker = Tracker(broker, catalog, DailySalts(pool))
+        app.state.tracker = Tracker(broker, catalog, DailySalts(pool), settings.topics)
         try:
             yield
         finally:

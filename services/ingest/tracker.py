@@ -13,7 +13,7 @@ from datetime import datetime
 
 from faststream.kafka import KafkaBroker
 
-from shared import topics
+from shared.topics import Topics
 from shared.events import (
     Device,
     DeviceClass,
@@ -51,8 +51,10 @@ class Tracker:
         broker: KafkaBroker,
         catalog: CatalogCache,
         salts: DailySalts,
+        topics: Topics,
         publish_timeout: float = 5.0,
     ) -> None:
+        self.topics = topics
         self.broker = broker
         self.catalog = catalog
         self.salts = salts
@@ -124,7 +126,7 @@ class Tracker:
             sends.append(
                 publish_keyed(
                     self.broker,
-                    topics.EVENTS.name,
+                    self.topics.events.name,
                     [(e.asset_id, e.model_dump_json().encode()) for e in accepted],
                 )
             )
@@ -132,7 +134,7 @@ class Tracker:
             sends.append(
                 publish_keyed(
                     self.broker,
-                    topics.EVENTS_REJECTED.name,
+                    self.topics.events_rejected.name,
                     [(r.asset_id, r.model_dump_json().encode()) for r in rejected],
                 )
             )

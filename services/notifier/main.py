@@ -12,7 +12,6 @@ import logging
 from faststream import AckPolicy
 from faststream.kafka.annotations import KafkaMessage
 
-from shared import topics
 from shared.kafka import make_broker
 from shared.scores import AssetScoreUpdate
 from shared.settings import Settings
@@ -28,8 +27,8 @@ class NotifierService:
         self.latest: dict[str, AssetScoreUpdate] = {}
 
         @self.broker.subscriber(
-            topics.ASSET_SCORES.name,
-            group_id=topics.GROUP_NOTIFIER,
+            settings.topics.asset_scores.name,
+            group_id=settings.topics.group_notifier,
             auto_offset_reset="earliest",
             ack_policy=AckPolicy.NACK_ON_ERROR,
         )

@@ -1,0 +1,156 @@
+"""Test helpers: run the real services in the test's event loop, poll for results."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+import asyncpg
+import httpx
+import uvicorn
+from aiokafka import AIOKafkaConsumer
+
+from services.aggregator.main import AggregatorService
+from services.ingest.main import create_app as create_ingest_app
+from services.ratings.main import create_app as create_ratings_app
+from shared.settings import Settings
+
+__all__ = ["RunningServer", "Stack", "consume_all", "eventually"]
+
+T = TypeVar("T")
+
+UA_IPHONE = (
+    "Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit/605.1.15 "
+    "(KHTML, like Gecko) Version/17.0 Mobile/15E148 Safari/604.1"
+)
+UA_IPAD = (
+    "Mozilla/5.0 (iPad; CPU OS 17_0 like Mac OS X) AppleWebKit/605.1.15 "
+    "(KHTML, like Gecko) Version/17.0 Mobile/15E148 Safari/604.1"
+)
+UA_DESKTOP = (
+    "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 "
+    "(KHTML, like Gecko) Chrome/120.0.0.0 Safari/537.36"
+)
+UA_GOOGLEBOT = "Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)"
+
+
+async def eventually(
+    probe: Callable[[], Awaitable[T]],
+    until: Callable[[T], bool],
+    timeout: float = 20.0,
+    interval: float = 0.1,
+) -> T:
+    """Poll ``probe`` until ``until(result)`` holds; fail with the last result otherwise."""
+    deadline = time.monotonic() + timeout
+    while True:
+        result = await probe()
+        if until(result):
+            return result
+        if time.monotonic() > deadline:
+            raise AssertionError(f"condition not met within {timeout}s; last result: {result!r}")
+        await asyncio.sleep(interval)
+
+
+class RunningServer:
+    """A real uvicorn server on a real port, inside the test's event loop."""
+
+    def __init__(self, app: Any, port: int) -> None:
+        config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning",
+                                access_log=False, lifespan="on")
+        self.server = uvicorn.Server(config)
+        self.url = f"http://127.0.0.1:{port}"
+        self._task: asyncio.Task[None] | None = None
+
+    async def start(self) -> "RunningServer":
+        self._task = asyncio.create_task(self.server.serve())
+        while not self.server.started:
+            if self._task.done():
+                self._task.result()
+            await asyncio.sleep(0.02)
+        return self
+
+    async def stop(self) -> None:
+        self.server.should_exit = True
+        if self._task:
+            await self._task
+
+
+@dataclass
+class Stack:
+    """Starts the services a test needs against its own database and topic prefix."""
+
+    settings: Settings
+    running: list[Any] = field(default_factory=list)
+
+    async def ingest(self) -> RunningServer:
+        server = await RunningServer(create_ingest_app(self.settings), self.settings.ingest_port).start()
+        self.running.append(server)
+        return server
+
+    async def ratings(self) -> RunningServer:
+        server = await RunningServer(create_ratings_app(self.settings), self.settings.ratings_port).start()
+        self.running.append(server)
+        return server
+
+    async def aggregator(self) -> AggregatorService:
+        service = AggregatorService(self.settings)
+        await service.start()
+        self.running.append(service)
+        return service
+
+    async def stop(self, service: Any) -> None:
+        await service.stop()
+        self.running.remove(service)
+
+    async def close(self) -> None:
+        for service in reversed(self.running):
+            await service.stop()
+        self.running.clear()
+
+    async def add_asset(self, asset_id: str, **overrides: str) -> None:
+        conn = await asyncpg.connect(self.settings.database_url)
+        try:
+            await conn.execute(
+                "INSERT INTO assets (id, title, type, url, owner_email) VALUES ($1, $2, $3, $4, $5)",
+                asset_id,
+                overrides.get("title", asset_id.replace("-", " ").title()),
+                overrides.get("type", "product_sheet"),
+                overrides.get("url", f"https://cdn.example.com/{asset_id}.pdf"),
+                overrides.get("owner_email", "owner@example.com"),
+            )
+        finally:
+            await conn.close()
+
+    async def usage(self, asset_id: str, window: str = "7d") -> dict[str, Any]:
+        async with httpx.AsyncClient() as client:
+            response = await client.get(
+                f"http://127.0.0.1:{self.settings.ratings_port}/v1/assets/{asset_id}/usage",
+                params={"window": window},
+            )
+            response.raise_for_status()
+            return response.json()  # type: ignore[no-any-return]
+
+
+async def consume_all(
+    bootstrap: str, topic: str, *, expect: int, timeout: float = 15.0
+) -> list[Any]:
+    """Read a topic from the start until ``expect`` records arrived (or time runs out)."""
+    consumer = AIOKafkaConsumer(
+        topic, bootstrap_servers=bootstrap, group_id=f"probe-{uuid.uuid4().hex[:8]}",
+        auto_offset_reset="earliest", enable_auto_commit=False,
+    )
+    await consumer.start()
+    records: list[Any] = []
+    deadline = time.monotonic() + timeout
+    try:
+        while len(records) < expect and time.monotonic() < deadline:
+            batch = await consumer.getmany(timeout_ms=200)
+            for partition_records in batch.values():
+                records.extend(partition_records)
+    finally:
+        await consumer.stop()
+    return records
