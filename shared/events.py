@@ -12,7 +12,7 @@ from enum import StrEnum
 from typing import Annotated, Literal
 from uuid import UUID, uuid4
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
 __all__ = [
     "ASSET_ID_PATTERN",
@@ -22,6 +22,8 @@ __all__ = [
     "EventEnvelope",
     "EventType",
     "RejectReason",
+    "contains_nul",
+    "refuse_nul",
     "RejectedEvent",
     "Source",
     "ViewerIdField",
@@ -65,8 +67,41 @@ class RejectReason(StrEnum):
     INVALID = "invalid"
 
 
+def contains_nul(value: object) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(contains_nul(k) or contains_nul(v) for k, v in value.items())
+    if isinstance(value, (list, tuple)):
+        return any(contains_nul(v) for v in value)
+    return False
+
+
+def refuse_nul(data: object) -> object:
+    """PostgreSQL text and jsonb cannot hold NUL: such an event would fail its whole batch
+    at insert time, so it is refused at the edge and on decoding."""
+    if contains_nul(data):
+        raise ValueError("text must not contain NUL (\\u0000) characters")
+    return data
+
+
+def _scrub_nul(value: object) -> object:
+    if isinstance(value, str):
+        return value.replace("\x00", "\ufffd")
+    if isinstance(value, dict):
+        return {_scrub_nul(k): _scrub_nul(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_scrub_nul(v) for v in value]
+    return value
+
+
 class _Frozen(BaseModel):
     model_config = ConfigDict(frozen=True, extra="ignore")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _refuse_nul(cls, data: object) -> object:
+        return refuse_nul(data)
 
 
 class Device(_Frozen):
@@ -114,6 +149,12 @@ class EventEnvelope(_Frozen):
 
 class RejectedEvent(_Frozen):
     """A hit the pipeline refused to count, kept with its reason (Snowplow's failed events)."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _refuse_nul(cls, data: object) -> object:
+        # A rejection must always be storable, whatever garbage it describes.
+        return _scrub_nul(data)
 
     event_id: UUID = Field(default_factory=uuid4)
     reason: RejectReason

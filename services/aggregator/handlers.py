@@ -24,7 +24,8 @@ from faststream.kafka import KafkaBroker
 from faststream.kafka.annotations import KafkaMessage
 
 from shared.topics import DLQ_REASON_HEADER, Topics
-from shared.events import EventEnvelope, RejectedEvent
+from shared.events import EventEnvelope, RejectedEvent, RejectReason
+from shared.scores import AssetScoreUpdate
 from shared.kafka import publish_keyed
 
 from . import metrics
@@ -48,6 +49,9 @@ def register_consumers(
         batch_timeout_ms=50,
         auto_offset_reset="earliest",
         ack_policy=AckPolicy.MANUAL,
+        # FastStream's default decoder parses JSON before the handler runs; one bad record
+        # would then fail the whole batch outside our control. We decode ourselves.
+        decoder=_skip_decoding,
     )
 
     @broker.subscriber(topics.events.name, group_id=topics.group_aggregator, **subscribe)  # type: ignore[call-overload]
@@ -59,6 +63,10 @@ def register_consumers(
     )  # type: ignore[call-overload]
     async def on_rejected(message: KafkaMessage) -> None:
         await _guarded(message, lambda records: _apply_rejected_batch(broker, pool, topics, records))
+
+
+async def _skip_decoding(message: Any) -> None:
+    return None
 
 
 async def _guarded(message: Any, apply: Any) -> None:
@@ -100,8 +108,15 @@ async def _apply_event_batch(
     events, bad = decode_records(records, EventEnvelope)
     if bad:
         await _dead_letter(broker, topics, bad)
-    async with pool.acquire() as conn, conn.transaction():
-        updates = await apply_events(conn, events, [rejection for _, rejection in bad])
+    invalid = [rejection for _, rejection in bad]
+    try:
+        async with pool.acquire() as conn, conn.transaction():
+            updates = await apply_events(conn, events, invalid)
+    except (asyncpg.DataError, UnicodeError):
+        # A value PostgreSQL refuses (it passed validation) must not block the partition:
+        # apply one event per transaction and dead-letter the ones that fail.
+        log.warning("batch hit a data error; isolating the bad events", exc_info=True)
+        updates = await _apply_one_by_one(broker, pool, topics, events, invalid)
     if updates:
         await publish_keyed(
             broker,
@@ -110,6 +125,40 @@ async def _apply_event_batch(
         )
     metrics.EVENTS_APPLIED.labels("decoded").inc(len(events))
     metrics.EVENTS_APPLIED.labels("invalid").inc(len(bad))
+
+
+async def _apply_one_by_one(
+    broker: KafkaBroker,
+    pool: asyncpg.Pool,
+    topics: Topics,
+    events: Sequence[EventEnvelope],
+    invalid: Sequence[RejectedEvent],
+) -> list[AssetScoreUpdate]:
+    latest: dict[str, AssetScoreUpdate] = {}
+    async with pool.acquire() as conn:
+        async with conn.transaction():
+            await store_rejected(conn, invalid)
+        for event in events:
+            try:
+                async with conn.transaction():
+                    updates = await apply_events(conn, [event], [])
+            except (asyncpg.DataError, UnicodeError) as exc:
+                rejection = RejectedEvent(
+                    event_id=event.event_id, reason=RejectReason.INVALID,
+                    detail=f"database refused it: {exc}"[:500], asset_id=event.asset_id,
+                    source=event.source, payload=event.model_dump(mode="json"),
+                )
+                async with conn.transaction():
+                    await store_rejected(conn, [rejection])
+                await publish_keyed(
+                    broker, topics.events_dlq.name,
+                    [(event.asset_id, event.model_dump_json().encode())],
+                    headers={DLQ_REASON_HEADER: rejection.detail},
+                )
+                metrics.DEAD_LETTERED.inc()
+                continue
+            latest.update((u.asset_id, u) for u in updates)
+    return list(latest.values())
 
 
 async def _apply_rejected_batch(

@@ -17,7 +17,15 @@ import asyncpg
 from shared.events import EventEnvelope, RejectedEvent
 from shared.scores import AssetScoreUpdate, UsageTotals
 
-from .usage import BatchUsage, GuardKey, double_clicks, guard_key, split_countable, summarize
+from .usage import (
+    BatchUsage,
+    GuardKey,
+    double_clicks,
+    first_of_each_id,
+    guard_key,
+    split_countable,
+    summarize,
+)
 
 __all__ = ["apply_events", "store_rejected"]
 
@@ -151,6 +159,7 @@ async def apply_events(
 ) -> list[AssetScoreUpdate]:
     """Apply one batch inside the caller's transaction; returns the state of every asset
     the batch names, for the ``asset-scores`` topic. Replaying a batch changes nothing."""
+    events = first_of_each_id(events)
     batch_assets = sorted({e.asset_id for e in events})
     known = {r["id"] for r in await conn.fetch(KNOWN_ASSETS, batch_assets)}
     countable, refused = split_countable(events, known)

@@ -21,6 +21,7 @@ __all__ = [
     "Counters",
     "GuardKey",
     "double_clicks",
+    "first_of_each_id",
     "split_countable",
     "summarize",
 ]
@@ -32,6 +33,15 @@ ALL_DEVICES = "all"
 _GUARDED_TYPES = frozenset({EventType.VIEW.value, EventType.DOWNLOAD.value})
 
 GuardKey = tuple[str, str, str]  # (asset_id, viewer_key, type)
+
+
+def first_of_each_id(events: Iterable[EventEnvelope]) -> list[EventEnvelope]:
+    """Drop repeats of an event_id inside one batch (a producer retry can land both copies
+    in the same batch, where the database's ON CONFLICT sees them as one insert)."""
+    seen: dict[UUID, EventEnvelope] = {}
+    for event in events:
+        seen.setdefault(event.event_id, event)
+    return list(seen.values())
 
 
 def split_countable(

@@ -8,7 +8,7 @@ from uuid import UUID
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
 
-from shared.events import AssetId, ViewerIdField
+from shared.events import AssetId, ViewerIdField, refuse_nul
 
 __all__ = ["MAX_EVENTS_PER_BATCH", "EventBatchIn", "EventIn", "check_event_time"]
 
@@ -40,6 +40,11 @@ class EventIn(BaseModel):
     view_id: UUID | None = None
     engaged_ms: int | None = Field(None, ge=0, le=3_600_000)
     wall_ms: int | None = Field(None, ge=0, le=3_600_000)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _refuse_nul(cls, data: object) -> object:
+        return refuse_nul(data)
 
     @model_validator(mode="after")
     def _dwell_needs_time(self) -> "EventIn":

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import base64
-import json
 import logging
 from importlib import resources
 from typing import Any
@@ -129,7 +128,7 @@ async def ingest_events(request: Request) -> Response:
         if len(body) > limit:
             return _too_large(limit)
     try:
-        batch = EventBatchIn.model_validate(json.loads(body or b"null"))
+        batch = EventBatchIn.model_validate_json(bytes(body) or b"null")
     except (ValueError, ValidationError) as exc:
         return JSONResponse(
             {"detail": "body must be JSON {\"events\": [...]} with at most 1000 events",
