@@ -1,8 +1,8 @@
 """Ingest's cached view of the asset catalog, so the hot path never waits on the database.
 
-The whole id → url map is reloaded every few seconds. A miss (an asset created a moment
-ago) triggers an early reload, at most once a second, so spraying unknown ids cannot turn
-into a database load.
+The whole id → url map is reloaded every few seconds. A miss (say, an asset created a
+moment ago) is looked up once by id; the answer "unknown" is remembered for a second, and
+misses are capped per second, so spraying unknown ids cannot become a database load.
 """
 
 from __future__ import annotations
@@ -18,7 +18,13 @@ __all__ = ["CatalogCache"]
 log = logging.getLogger(__name__)
 
 _LOAD_ASSETS = "SELECT id, url FROM assets"
-_MIN_RELOAD_GAP_SECONDS = 1.0
+_LOOKUP_ASSET = "SELECT url FROM assets WHERE id = $1"
+#: How long an id stays known-unknown before we ask the database again.
+_NEGATIVE_TTL_SECONDS = 1.0
+#: At most this many miss lookups per second reach the database; the rest wait for the
+#: next refresh. 100/s is far above any honest rate of brand-new assets.
+_MAX_LOOKUPS_PER_SECOND = 100
+_MAX_NEGATIVE_ENTRIES = 10_000
 
 
 class CatalogCache:
@@ -26,8 +32,8 @@ class CatalogCache:
         self._pool = pool
         self._refresh_seconds = refresh_seconds
         self._urls: dict[str, str] = {}
-        self._loaded_at = 0.0
-        self._lock = asyncio.Lock()
+        self._unknown_until: dict[str, float] = {}
+        self._lookup_window = (0.0, 0)  # (second started, lookups in it)
         self._task: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
@@ -40,26 +46,44 @@ class CatalogCache:
             await asyncio.gather(self._task, return_exceptions=True)
 
     async def reload(self) -> None:
-        async with self._lock:
-            rows = await self._pool.fetch(_LOAD_ASSETS)
-            self._urls = {row["id"]: row["url"] for row in rows}
-            self._loaded_at = time.monotonic()
+        rows = await self._pool.fetch(_LOAD_ASSETS)
+        self._urls = {row["id"]: row["url"] for row in rows}
 
     async def url_for(self, asset_id: str) -> str | None:
         """The asset's url, or None when the asset is unknown."""
         url = self._urls.get(asset_id)
-        if url is None and time.monotonic() - self._loaded_at >= _MIN_RELOAD_GAP_SECONDS:
-            try:
-                await self.reload()
-            except (OSError, asyncpg.PostgresError):
-                log.warning("catalog reload failed; serving the cached copy")
-            url = self._urls.get(asset_id)
-        return url
+        if url is not None:
+            return url
+        now = time.monotonic()
+        if self._unknown_until.get(asset_id, 0.0) > now or not self._may_look_up(now):
+            return None
+        try:
+            url = await self._pool.fetchval(_LOOKUP_ASSET, asset_id)
+        except (OSError, asyncpg.PostgresError):
+            log.warning("catalog lookup failed; treating the asset as unknown for now")
+            return None
+        if url is None:
+            if len(self._unknown_until) >= _MAX_NEGATIVE_ENTRIES:
+                self._unknown_until.clear()
+            self._unknown_until[asset_id] = now + _NEGATIVE_TTL_SECONDS
+        else:
+            self._urls[asset_id] = url
+        return url  # type: ignore[no-any-return]
+
+    def _may_look_up(self, now: float) -> bool:
+        started, count = self._lookup_window
+        if now - started >= 1.0:
+            started, count = now, 0
+        if count >= _MAX_LOOKUPS_PER_SECOND:
+            return False
+        self._lookup_window = (started, count + 1)
+        return True
 
     async def _refresh_forever(self) -> None:
         while True:
             await asyncio.sleep(self._refresh_seconds)
             try:
                 await self.reload()
+                self._unknown_until.clear()
             except (OSError, asyncpg.PostgresError):
                 log.warning("catalog refresh failed; serving the cached copy")
