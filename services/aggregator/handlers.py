@@ -23,10 +23,10 @@ from faststream import AckPolicy
 from faststream.kafka import KafkaBroker
 from faststream.kafka.annotations import KafkaMessage
 
-from shared.topics import DLQ_REASON_HEADER, Topics
 from shared.events import EventEnvelope, RejectedEvent, RejectReason
-from shared.scores import AssetScoreUpdate
 from shared.kafka import publish_keyed
+from shared.scores import AssetScoreUpdate
+from shared.topics import DLQ_REASON_HEADER, Topics
 
 from . import metrics
 from .decoding import decode_records

@@ -11,6 +11,7 @@ import json
 from collections import Counter
 from collections.abc import Sequence
 from datetime import datetime
+from uuid import UUID
 
 import asyncpg
 
@@ -207,7 +208,7 @@ def _rejection(event: EventEnvelope, reason: str) -> RejectedEvent:
 
 async def _apply_double_click_rule(
     conn: asyncpg.Connection, new_events: Sequence[EventEnvelope]
-) -> frozenset[object]:
+) -> frozenset[UUID]:
     keys = sorted({k for e in new_events if (k := guard_key(e)) is not None})
     if not keys:
         return frozenset()
@@ -221,19 +222,19 @@ async def _apply_double_click_rule(
     if changed:
         rows = sorted((*key, at) for key, at in changed.items())
         await conn.execute(UPSERT_GUARDS, *_columns(rows, 4))
-    return suppressed  # type: ignore[return-value]
+    return suppressed
 
 
 async def _write_usage(conn: asyncpg.Connection, usage: BatchUsage) -> None:
     new_uniques_daily: Counter[tuple[object, ...]] = Counter()
     if usage.viewer_days:
-        rows = sorted(usage.viewer_days)
-        for r in await conn.fetch(INSERT_VIEWER_DAYS, *_columns(rows, 4)):
+        viewer_rows = sorted(usage.viewer_days)
+        for r in await conn.fetch(INSERT_VIEWER_DAYS, *_columns(viewer_rows, 4)):
             new_uniques_daily[(r["asset_id"], r["day"], r["device_class"])] += 1
     new_uniques_total: Counter[str] = Counter()
     if usage.asset_viewers:
-        rows = sorted(usage.asset_viewers)
-        for r in await conn.fetch(INSERT_ASSET_VIEWERS, *_columns(rows, 2)):
+        asset_viewer_rows = sorted(usage.asset_viewers)
+        for r in await conn.fetch(INSERT_ASSET_VIEWERS, *_columns(asset_viewer_rows, 2)):
             new_uniques_total[r["asset_id"]] += 1
 
     daily_rows = sorted(
@@ -243,8 +244,8 @@ async def _write_usage(conn: asyncpg.Connection, usage: BatchUsage) -> None:
     if daily_rows:
         await conn.execute(UPSERT_DAILY, *_columns(daily_rows, 8))
     if usage.dwell_by_view:
-        rows = sorted((view_id, *rest) for view_id, rest in usage.dwell_by_view.items())
-        await conn.execute(UPSERT_VIEW_DWELL, *_columns(rows, 6))
+        dwell_rows = sorted((view_id, *rest) for view_id, rest in usage.dwell_by_view.items())
+        await conn.execute(UPSERT_VIEW_DWELL, *_columns(dwell_rows, 6))
     total_rows = sorted(
         (asset, c.views, new_uniques_total[asset], c.downloads, c.engaged_ms, c.wall_ms,
          usage.last_event_at.get(asset))

@@ -7,6 +7,7 @@ cached: real traffic repeats a small set of UA strings.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from functools import lru_cache
 from urllib.parse import urlsplit
 
@@ -65,10 +66,6 @@ def referrer_host(referrer: str | None) -> str | None:
     return host[:255] if host else None
 
 
-def tracking_refused(headers: "HeadersLike") -> bool:
+def tracking_refused(headers: Mapping[str, str]) -> bool:
     """Do-Not-Track or Global Privacy Control: count the hit, drop who it was."""
     return headers.get("dnt") == "1" or headers.get("sec-gpc") == "1"
-
-
-class HeadersLike:  # pragma: no cover - typing aid only
-    def get(self, key: str, default: str | None = None) -> str | None: ...

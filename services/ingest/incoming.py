@@ -47,7 +47,7 @@ class EventIn(BaseModel):
         return refuse_nul(data)
 
     @model_validator(mode="after")
-    def _dwell_needs_time(self) -> "EventIn":
+    def _dwell_needs_time(self) -> EventIn:
         if self.type == "dwell" and self.engaged_ms is None and self.wall_ms is None:
             raise ValueError("a dwell event needs engaged_ms or wall_ms")
         if self.type != "dwell" and (self.engaged_ms is not None or self.wall_ms is not None):

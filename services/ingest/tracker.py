@@ -8,12 +8,12 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
 from faststream.kafka import KafkaBroker
 
-from shared.topics import Topics
 from shared.events import (
     Device,
     DeviceClass,
@@ -23,6 +23,7 @@ from shared.events import (
     Source,
 )
 from shared.kafka import publish_keyed
+from shared.topics import Topics
 
 from . import metrics
 from .catalog import CatalogCache
@@ -107,7 +108,7 @@ class Tracker:
         detail: str,
         asset_id: str | None,
         source: Source | None,
-        raw: dict[str, object],
+        raw: Mapping[str, object],
     ) -> RejectedEvent:
         return RejectedEvent(
             reason=reason,
