@@ -53,8 +53,10 @@ def _interrupt(signum: int, frame: object) -> None:
 
 def run_dev(demo: bool, workdir: Path = Path(".glassboard")) -> int:
     # SIGTERM and SIGHUP (a closed terminal) clean up exactly like Ctrl-C.
-    signal.signal(signal.SIGTERM, _interrupt)
-    signal.signal(signal.SIGHUP, _interrupt)
+    # Set SIGINT explicitly too: a shell script starting us in the background leaves
+    # SIGINT ignored, and then Ctrl-C or kill -INT would do nothing.
+    for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+        signal.signal(sig, _interrupt)
     env = dict(os.environ)
     broker: EmbeddedBroker | None = None
     postgres: EmbeddedPostgres | None = None

@@ -11,7 +11,7 @@ from faststream.kafka import KafkaBroker
 
 from .topics import TopicSpec
 
-__all__ = ["create_topics", "make_broker"]
+__all__ = ["create_topics", "make_broker", "publish_keyed"]
 
 log = logging.getLogger(__name__)
 

@@ -89,8 +89,8 @@ async def test_pixel_always_answers_a_gif_and_counts_what_it_refused(stack: Stac
         async with httpx.AsyncClient(base_url=ratings.url) as client:
             return (await client.get("/v1/rejected-events/summary")).json()  # type: ignore[no-any-return]
 
-    result = await eventually(summary, lambda s: s["total"] == 3)
-    assert result["by_reason"] == {"unknown_asset": 2, "invalid": 1}
+    result = await eventually(summary, lambda s: s["total"] == 4)
+    assert result["by_reason"] == {"unknown_asset": 3, "invalid": 1}
 
 
 async def test_an_asset_registered_a_moment_ago_is_tracked_at_once(stack: Stack) -> None:

@@ -120,3 +120,10 @@ def test_repeats_of_an_event_id_inside_one_batch_are_dropped() -> None:
     retry = original.model_copy()
     other = event(viewer="v2")
     assert first_of_each_id([original, retry, other]) == [original, other]
+
+
+def test_pages_of_one_document_are_not_double_clicks_of_each_other() -> None:
+    slides = [event(at=T0, page=1), event(at=T0 + timedelta(seconds=5), page=2),
+              event(at=T0 + timedelta(seconds=10), page=1)]
+    suppressed, _ = double_clicks(slides, {})
+    assert suppressed == {slides[2].event_id}

@@ -32,7 +32,7 @@ DOUBLE_CLICK_WINDOW = timedelta(seconds=30)
 ALL_DEVICES = "all"
 _GUARDED_TYPES = frozenset({EventType.VIEW.value, EventType.DOWNLOAD.value})
 
-GuardKey = tuple[str, str, str]  # (asset_id, viewer_key, type)
+GuardKey = tuple[str, str, str]  # (asset_id, viewer_key, type, with the page if any)
 
 
 def first_of_each_id(events: Iterable[EventEnvelope]) -> list[EventEnvelope]:
@@ -63,7 +63,9 @@ def split_countable(
 def guard_key(event: EventEnvelope) -> GuardKey | None:
     if event.type not in _GUARDED_TYPES or event.viewer_id is None:
         return None
-    return (event.asset_id, event.viewer_id, event.type)
+    # Pages of one document are distinct items: slide 2 is not a double-click of slide 1.
+    kind = event.type if event.page is None else f"{event.type}:p{event.page}"
+    return (event.asset_id, event.viewer_id, kind)
 
 
 def double_clicks(

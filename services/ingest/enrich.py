@@ -23,6 +23,9 @@ MAX_UA_LENGTH = 512
 _PHONE_TYPES = {"smartphone", "feature phone", "phablet"}
 _TABLET_TYPES = {"tablet"}
 _DESKTOP_TYPES = {"desktop"}
+#: Mail services that fetch images on behalf of a person opening an email. Device Detector
+#: lists them as bots, but each fetch is a real open by a human: count it, device unknown.
+EMAIL_IMAGE_PROXIES = frozenset({"Gmail Image Proxy", "Yahoo! Mail Proxy"})
 
 
 @lru_cache(maxsize=20_000)
@@ -32,7 +35,10 @@ def device_from_user_agent(user_agent: str) -> Device:
         return Device(device_class=DeviceClass.UNKNOWN)
     parsed = DeviceDetector(user_agent).parse()
     if parsed.is_bot():
-        return Device(device_class=DeviceClass.BOT, browser=_clean(parsed.client_name()))
+        bot_name = (parsed.all_details.get("bot") or {}).get("name")
+        if bot_name in EMAIL_IMAGE_PROXIES:
+            return Device(device_class=DeviceClass.UNKNOWN, browser=bot_name)
+        return Device(device_class=DeviceClass.BOT, browser=_clean(bot_name or parsed.client_name()))
     kind = parsed.device_type()
     if kind in _PHONE_TYPES:
         device_class = DeviceClass.PHONE

@@ -95,9 +95,6 @@ async def download(asset_id: str, request: Request) -> Response:
     """Record a download, then send the browser on to the asset's file."""
     tracker = _tracker(request)
     url = await tracker.catalog.url_for(asset_id)
-    if url is None:
-        metrics.EVENTS_REJECTED.labels(RejectReason.UNKNOWN_ASSET.value).inc()
-        return JSONResponse({"detail": f"unknown asset {asset_id!r}"}, status_code=404)
     try:
         outcome = await tracker.hit(
             _context(request),
@@ -110,6 +107,8 @@ async def download(asset_id: str, request: Request) -> Response:
     except Exception:  # noqa: BLE001 - the reader still gets the file
         metrics.PUBLISH_FAILURES.labels("download").inc()
         log.exception("download hit not recorded")
+    if url is None:
+        return JSONResponse({"detail": f"unknown asset {asset_id!r}"}, status_code=404)
     return RedirectResponse(url, status_code=302, headers=_NO_STORE)
 
 

@@ -19,7 +19,9 @@
   var viewer = script.dataset.viewer ||
     new URLSearchParams(window.location.search).get("gb_viewer") || undefined;
   var page = script.dataset.page ? parseInt(script.dataset.page, 10) : undefined;
-  var heartbeatMs = Math.max(5, parseInt(script.dataset.heartbeat || "15", 10)) * 1000;
+  var heartbeat = parseInt(script.dataset.heartbeat || "15", 10);
+  // Not a number → the default; NaN would otherwise reach setInterval as 0 and flood.
+  var heartbeatMs = Math.max(5, isNaN(heartbeat) ? 15 : heartbeat) * 1000;
 
   function uuid() {
     if (window.crypto && crypto.randomUUID) return crypto.randomUUID();
@@ -55,6 +57,9 @@
   var pendingEngaged = 0, pendingWall = 0;
   var lastTick = performance.now();
   var engaged = isEngaged();
+  // Between pagehide and a pageshow from the back/forward cache the page is not open:
+  // that time is neither engaged nor wall time.
+  var away = false;
 
   function isEngaged() {
     return document.visibilityState === "visible" && document.hasFocus();
@@ -63,9 +68,11 @@
   // Bank the time since the last tick, then re-read the page state.
   function tick() {
     var now = performance.now();
-    var elapsed = now - lastTick;
-    pendingWall += elapsed;
-    if (engaged) pendingEngaged += elapsed;
+    if (!away) {
+      var elapsed = now - lastTick;
+      pendingWall += elapsed;
+      if (engaged) pendingEngaged += elapsed;
+    }
     lastTick = now;
     engaged = isEngaged();
   }
@@ -88,6 +95,12 @@
   });
   window.addEventListener("focus", tick);
   window.addEventListener("blur", tick);
-  window.addEventListener("pagehide", function () { flush(true); });
+  window.addEventListener("pagehide", function () { flush(true); away = true; });
+  window.addEventListener("pageshow", function (event) {
+    if (!event.persisted) return;
+    away = false;  // back from the back/forward cache: the same view goes on
+    lastTick = performance.now();
+    engaged = isEngaged();
+  });
   setInterval(function () { flush(false); }, heartbeatMs);
 })();

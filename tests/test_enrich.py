@@ -1,0 +1,31 @@
+"""Device parsing at the edge (Matomo's Device Detector) and privacy signals."""
+
+from __future__ import annotations
+
+from services.ingest.enrich import device_from_user_agent, referrer_host, tracking_refused
+from shared.events import DeviceClass
+from support import UA_DESKTOP, UA_GOOGLEBOT, UA_IPAD, UA_IPHONE
+
+
+def test_device_classes_come_from_the_user_agent() -> None:
+    assert device_from_user_agent(UA_IPHONE).device_class is DeviceClass.PHONE
+    assert device_from_user_agent(UA_IPHONE).os == "iOS"
+    assert device_from_user_agent(UA_IPAD).device_class is DeviceClass.TABLET
+    assert device_from_user_agent(UA_DESKTOP).device_class is DeviceClass.DESKTOP
+    assert device_from_user_agent(UA_DESKTOP).browser == "Chrome"
+    assert device_from_user_agent("").device_class is DeviceClass.UNKNOWN
+
+
+def test_crawlers_are_bots_but_email_image_proxies_are_people_opening_mail() -> None:
+    assert device_from_user_agent(UA_GOOGLEBOT).device_class is DeviceClass.BOT
+    gmail = device_from_user_agent(
+        "Mozilla/5.0 (Windows NT 5.1; rv:11.0) Gecko Firefox/11.0 (via ggpht.com GoogleImageProxy)"
+    )
+    assert gmail.device_class is DeviceClass.UNKNOWN and gmail.browser == "Gmail Image Proxy"
+
+
+def test_referrer_keeps_the_host_only_and_dnt_or_gpc_refuse_tracking() -> None:
+    assert referrer_host("https://mail.google.com/mail/u/0/#inbox?secret=1") == "mail.google.com"
+    assert referrer_host(None) is None
+    assert tracking_refused({"dnt": "1"}) and tracking_refused({"sec-gpc": "1"})
+    assert not tracking_refused({"dnt": "0"})
