@@ -23,6 +23,7 @@ from shared.settings import Settings
 
 from .demo_traffic import DEMO_ASSETS, DEMO_SEED, HISTORY_DAYS, SITE_HOST, generate_history
 from .ratings.repo import fetch_usage_rows, upsert_assets
+from .ratings.users import Role, add_user, create_token
 
 __all__ = [
     "LIVE_ASSET_IDS",
@@ -92,6 +93,7 @@ async def load_demo(
     now = now or utcnow()
     pool = await create_pool(settings.database_url, max_size=2)
     try:
+        token = await _demo_users(pool)
         inserted, updated = await upsert_assets(pool, [a.asset for a in DEMO_ASSETS])
         catalog_ready_at = time.monotonic() + settings.catalog_refresh_seconds + 1.0
         replay = not await _has_usage(pool, [a.id for a in DEMO_ASSETS])
@@ -113,7 +115,8 @@ async def load_demo(
               "(delete .glassboard/ for a fresh start)")
 
     ratings_url = f"http://{settings.ratings_host}:{settings.ratings_port}"
-    async with httpx.AsyncClient(base_url=ratings_url, timeout=5) as ratings:
+    async with httpx.AsyncClient(base_url=ratings_url, timeout=5,
+                                 headers={"authorization": f"Bearer {token}"}) as ratings:
         rejected_before = await _rejected_total(ratings)
         # Ingest caches the catalog; let one refresh pass so it knows the new assets.
         await asyncio.sleep(max(0.0, catalog_ready_at - time.monotonic()))
@@ -126,6 +129,23 @@ async def load_demo(
         )
     state = "counted" if counted else f"still counting after {WAIT_SECONDS:.0f} s"
     print(f"demo: done in {time.perf_counter() - started:.1f} s ({state})")
+
+
+#: Demo people: one per role, so each view of the app can be tried. Sign in as any of them
+#: with a magic link (printed to the console under glassboard dev).
+DEMO_USERS: tuple[tuple[str, str, Role], ...] = (
+    ("admin@northwind.example.com", "Avery Admin", Role.ADMIN),
+    ("ana.lopez@northwind.example.com", "Ana Lopez", Role.SALES),
+    ("ben.carter@northwind.example.com", "Ben Carter", Role.SALES),
+    ("erin.exec@northwind.example.com", "Erin Okafor", Role.EXECUTIVE),
+)
+
+
+async def _demo_users(pool: asyncpg.Pool) -> str:
+    """Create the demo people; returns an admin API token for the demo's own reads."""
+    users = [await add_user(pool, email, role, name) for email, name, role in DEMO_USERS]
+    print("demo: people to sign in as: " + ", ".join(f"{u.email} ({u.role.value})" for u in users))
+    return await create_token(pool, users[0], "glassboard dev --demo")
 
 
 async def _rejected_total(ratings: httpx.AsyncClient) -> int:

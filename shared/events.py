@@ -145,6 +145,16 @@ class EventEnvelope(_Frozen):
     wall_ms: int | None = Field(
         None, ge=0, le=3_600_000, description="For dwell: wall-clock time in this slice"
     )
+    stars: int | None = Field(
+        None, ge=1, le=5, description="For rating: the rater's stars now; null = withdrawn"
+    )
+    previous_stars: int | None = Field(
+        None, ge=1, le=5, description="For rating: the stars this rating replaces, if any"
+    )
+    previous_rated_at: AwareDatetime | None = Field(
+        None, description="For rating: when the replaced rating was given"
+    )
+    has_comment: bool = Field(False, description="For rating: the rater explained why")
 
 
 class RejectedEvent(_Frozen):

@@ -31,6 +31,10 @@ class Settings(BaseSettings):
     ratings_port: int = Field(8001, alias="RATINGS_PORT")
     #: Public base URL of ingest, used in embed snippets.
     public_ingest_url: str = Field("", alias="PUBLIC_INGEST_URL")
+    #: Public base URL of the ratings app, used in emailed links.
+    public_ratings_url: str = Field("", alias="PUBLIC_RATINGS_URL")
+    #: Weight of the catalog-wide mean in each asset's Bayesian average (in votes).
+    rating_prior_weight: float = Field(5.0, ge=0, alias="RATING_PRIOR_WEIGHT")
     signing_secret: SecretStr = Field(SecretStr(DEV_SECRET), alias="GLASSBOARD_SIGNING_SECRET")
     #: How often ingest refreshes its cached copy of the asset catalog.
     catalog_refresh_seconds: float = Field(2.0, alias="CATALOG_REFRESH_SECONDS")
@@ -55,3 +59,11 @@ class Settings(BaseSettings):
     @property
     def ingest_base_url(self) -> str:
         return self.public_ingest_url or f"http://{self.ingest_host}:{self.ingest_port}"
+
+    @property
+    def ratings_base_url(self) -> str:
+        return self.public_ratings_url or f"http://{self.ratings_host}:{self.ratings_port}"
+
+    @property
+    def secure_cookies(self) -> bool:
+        return self.env == "production"

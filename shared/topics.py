@@ -51,8 +51,16 @@ class Topics:
         return TopicSpec(f"{self.prefix}asset-scores", 6, (("cleanup.policy", "compact"),))
 
     @property
+    def rating_commands(self) -> TopicSpec:
+        """Ratings given through one-tap links at the edge, for the ratings service to apply."""
+        return TopicSpec(f"{self.prefix}rating-commands", 3)
+
+    @property
     def all(self) -> tuple[TopicSpec, ...]:
-        return (self.events, self.events_rejected, self.events_dlq, self.asset_scores)
+        return (
+            self.events, self.events_rejected, self.events_dlq, self.asset_scores,
+            self.rating_commands,
+        )
 
     @property
     def group_aggregator(self) -> str:
@@ -62,6 +70,10 @@ class Topics:
     def group_rejected_store(self) -> str:
         """Its own group, so its members never force a rebalance of ``aggregator``."""
         return f"{self.prefix}aggregator-rejected"
+
+    @property
+    def group_ratings(self) -> str:
+        return f"{self.prefix}ratings"
 
     @property
     def group_notifier(self) -> str:

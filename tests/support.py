@@ -17,6 +17,7 @@ from aiokafka import AIOKafkaConsumer
 from services.aggregator.main import AggregatorService
 from services.ingest.main import create_app as create_ingest_app
 from services.ratings.main import create_app as create_ratings_app
+from services.ratings.users import Role, add_user, create_token
 from shared.settings import Settings
 
 __all__ = ["RunningServer", "Stack", "consume_all", "eventually"]
@@ -85,6 +86,7 @@ class Stack:
 
     settings: Settings
     running: list[Any] = field(default_factory=list)
+    _tokens: dict[str, str] = field(default_factory=dict)
 
     async def ingest(self) -> RunningServer:
         server = await RunningServer(create_ingest_app(self.settings), self.settings.ingest_port).start()
@@ -125,12 +127,27 @@ class Stack:
         finally:
             await conn.close()
 
+    async def user(self, email: str, role: str = "admin", name: str = "") -> tuple[int, str]:
+        """Create (or update) a user directly in the database; returns (id, API token)."""
+        pool = await asyncpg.create_pool(self.settings.database_url, min_size=1, max_size=1)
+        try:
+            user = await add_user(pool, email, Role(role), name)
+            return user.id, await create_token(pool, user, "test")
+        finally:
+            await pool.close()
+
+    async def client(self, role: str = "admin") -> httpx.AsyncClient:
+        """A client of the ratings app, signed in with an API token of a user in ``role``."""
+        if role not in self._tokens:
+            _, self._tokens[role] = await self.user(f"{role}-tester@example.com", role)
+        return httpx.AsyncClient(
+            base_url=f"http://127.0.0.1:{self.settings.ratings_port}",
+            headers={"authorization": f"Bearer {self._tokens[role]}"},
+        )
+
     async def usage(self, asset_id: str, window: str = "7d") -> dict[str, Any]:
-        async with httpx.AsyncClient() as client:
-            response = await client.get(
-                f"http://127.0.0.1:{self.settings.ratings_port}/v1/assets/{asset_id}/usage",
-                params={"window": window},
-            )
+        async with await self.client() as client:
+            response = await client.get(f"/v1/assets/{asset_id}/usage", params={"window": window})
             response.raise_for_status()
             return response.json()  # type: ignore[no-any-return]
 

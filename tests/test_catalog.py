@@ -17,8 +17,8 @@ ASSET = {"id": "pricing-sheet", "title": "Pricing sheet", "type": "product_sheet
 
 
 async def test_assets_are_created_once_and_validated(stack: Stack) -> None:
-    ratings = await stack.ratings()
-    async with httpx.AsyncClient(base_url=ratings.url) as client:
+    await stack.ratings()
+    async with await stack.client() as client:
         r = await client.post("/v1/assets", json=ASSET)
         assert r.status_code == 201 and r.json()["id"] == "pricing-sheet"
         r = await client.post("/v1/assets", json=ASSET)
@@ -62,8 +62,8 @@ async def test_glassboard_assets_import_inserts_then_updates(stack: Stack, tmp_p
                         "case-acme,Acme case study v2,case_study,https://example.com/acme,a@example.com\n")
     second = subprocess.run(run, env=env, capture_output=True, text=True, timeout=60)
     assert "0 assets added, 1 updated" in second.stdout
-    ratings = await stack.ratings()
-    async with httpx.AsyncClient(base_url=ratings.url) as client:
+    await stack.ratings()
+    async with await stack.client() as client:
         assert (await client.get("/v1/assets/case-acme")).json()["title"] == "Acme case study v2"
     csv_file.write_text("id,title\nx,y\n")
     bad = subprocess.run(run, env=env, capture_output=True, text=True, timeout=60)
@@ -72,7 +72,7 @@ async def test_glassboard_assets_import_inserts_then_updates(stack: Stack, tmp_p
 
 async def test_pixel_always_answers_a_gif_and_counts_what_it_refused(stack: Stack) -> None:
     ingest = await stack.ingest()
-    ratings = await stack.ratings()
+    await stack.ratings()
     await stack.aggregator()
     async with httpx.AsyncClient(base_url=ingest.url) as client:
         for params in ({"asset": "never-registered"}, {"asset": "x", "page": "zero"}, {}):
@@ -86,7 +86,7 @@ async def test_pixel_always_answers_a_gif_and_counts_what_it_refused(stack: Stac
         assert 'glassboard_ingest_events_rejected_total{reason="unknown_asset"} 3.0' in metrics
 
     async def summary() -> dict[str, object]:
-        async with httpx.AsyncClient(base_url=ratings.url) as client:
+        async with await stack.client() as client:
             return (await client.get("/v1/rejected-events/summary")).json()  # type: ignore[no-any-return]
 
     result = await eventually(summary, lambda s: s["total"] == 4)
@@ -95,10 +95,11 @@ async def test_pixel_always_answers_a_gif_and_counts_what_it_refused(stack: Stac
 
 async def test_an_asset_registered_a_moment_ago_is_tracked_at_once(stack: Stack) -> None:
     ingest = await stack.ingest()
-    ratings = await stack.ratings()
+    await stack.ratings()
     await stack.aggregator()
+    async with await stack.client("marketing") as client:
+        assert (await client.post("/v1/assets", json=ASSET)).status_code == 201
     async with httpx.AsyncClient() as client:
-        await client.post(f"{ratings.url}/v1/assets", json=ASSET)
         r = await client.post(f"{ingest.url}/v1/events",
                               json={"events": [{"type": "view", "asset_id": "pricing-sheet"}]})
         assert r.status_code == 202

@@ -159,7 +159,7 @@ async def test_invalid_messages_go_to_the_dead_letter_topic_and_valid_ones_still
     stack: Stack,
 ) -> None:
     await stack.add_asset("one-pager")
-    ratings = await stack.ratings()
+    await stack.ratings()
     await stack.aggregator()
     good = make_events("one-pager", 5)
     await publish(stack.settings, good[:3])
@@ -178,9 +178,8 @@ async def test_invalid_messages_go_to_the_dead_letter_topic_and_valid_ones_still
     assert any("occurred_at" in r and "source" in r for r in reasons)
     assert dead[0].value == b"\x00not json at all"
 
-    import httpx
 
-    async with httpx.AsyncClient(base_url=ratings.url) as client:
+    async with await stack.client() as client:
         summary = (await client.get("/v1/rejected-events/summary")).json()
     assert summary["by_reason"] == {"invalid": 2}
 

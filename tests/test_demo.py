@@ -11,7 +11,6 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 
 from services.demo import (
@@ -194,7 +193,7 @@ def expected_usage(events: list[EventEnvelope], asset_id: str) -> dict[str, Any]
 @pytest.mark.timeout(90)
 async def test_demo_load_totals_match_the_generator(stack: Stack) -> None:
     ingest = await stack.ingest()
-    ratings = await stack.ratings()
+    await stack.ratings()
     await stack.aggregator()
     now = datetime.now(timezone.utc)
     await load_demo(stack.settings, ingest.url, now=now)
@@ -223,7 +222,7 @@ async def test_demo_load_totals_match_the_generator(stack: Stack) -> None:
                      lambda u: u["dwell"]["engaged_ms_total"] == beacon_engaged + live_engaged)
 
     async def rejected() -> dict[str, Any]:
-        async with httpx.AsyncClient(base_url=ratings.url) as client:
+        async with await stack.client() as client:
             response = await client.get("/v1/rejected-events/summary")
             return response.json()  # type: ignore[no-any-return]
 

@@ -72,7 +72,7 @@ async def test_pixel_beacon_and_download_hits_give_exact_counts_per_device(stack
 async def test_bots_are_kept_out_of_counts_and_kept_with_their_reason(stack: Stack) -> None:
     await stack.add_asset("case-study")
     ingest = await stack.ingest()
-    ratings = await stack.ratings()
+    await stack.ratings()
     await stack.aggregator()
     async with httpx.AsyncClient(base_url=ingest.url) as client:
         for _ in range(3):
@@ -89,7 +89,7 @@ async def test_bots_are_kept_out_of_counts_and_kept_with_their_reason(stack: Sta
     assert [d["device_class"] for d in usage["devices"]] == ["desktop"]
 
     async def summary() -> dict[str, object]:
-        async with httpx.AsyncClient(base_url=ratings.url) as client:
+        async with await stack.client() as client:
             return (await client.get("/v1/rejected-events/summary")).json()  # type: ignore[no-any-return]
 
     result = await eventually(summary, lambda s: s["total"] == 4)

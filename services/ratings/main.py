@@ -7,26 +7,52 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 from prometheus_client import make_asgi_app
+from starlette.middleware.sessions import SessionMiddleware
 
 from shared.db import create_pool
+from shared.kafka import make_broker
 from shared.settings import Settings
 
+from .auth import MagicLinks
+from .mailer import ConsoleMailer
+from .outbox import OutboxRelay
 from .routes import router
+from .routes_auth import router as auth_router
+from .routes_ratings import router as ratings_router
 
 __all__ = ["create_app"]
 
+SESSION_MAX_AGE_SECONDS = 30 * 24 * 3600  # a month: sales should not sign in every day
+
 
 def create_app(settings: Settings) -> FastAPI:
+    secret = settings.signing_secret.get_secret_value()
+
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.pool = await create_pool(settings.database_url, max_size=8)
+        broker = make_broker(settings.kafka_bootstrap_servers, linger_ms=1)
+        await broker.start()
+        app.state.outbox = OutboxRelay(app.state.pool, broker, settings.topics.events.name)
+        app.state.outbox.start()
         app.state.settings = settings
+        app.state.public_url = settings.ratings_base_url
+        app.state.magic_links = MagicLinks(secret)
+        app.state.mailer = ConsoleMailer()
         try:
             yield
         finally:
+            await app.state.outbox.stop()
+            await broker.stop()
             await app.state.pool.close()
 
     app = FastAPI(title="Glassboard ratings", lifespan=lifespan)
+    app.add_middleware(
+        SessionMiddleware, secret_key=secret, session_cookie="gb_session",
+        max_age=SESSION_MAX_AGE_SECONDS, same_site="lax", https_only=settings.secure_cookies,
+    )
     app.include_router(router)
+    app.include_router(auth_router)
+    app.include_router(ratings_router)
     app.mount("/metrics", make_asgi_app())
     return app

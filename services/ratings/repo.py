@@ -9,9 +9,13 @@ from typing import Any
 import asyncpg
 
 from .catalog import AssetIn
+from .users import Role, find_or_create_user
 
 __all__ = [
+    "delete_asset",
     "fetch_asset",
+    "record_view",
+    "update_asset",
     "fetch_usage_rows",
     "insert_asset",
     "list_assets",
@@ -19,23 +23,60 @@ __all__ = [
     "upsert_assets",
 ]
 
+_ASSET_COLUMNS = (
+    "a.id, a.title, a.type, a.url, a.owner_email, a.owner_id, a.tags, a.stage, "
+    "a.created_at, a.updated_at"
+)
 INSERT_ASSET = """
-INSERT INTO assets (id, title, type, url, owner_email) VALUES ($1, $2, $3, $4, $5)
+INSERT INTO assets (id, title, type, url, owner_email, owner_id, tags, stage)
+VALUES ($1, $2, $3, $4, lower($5), $6, $7, $8)
 ON CONFLICT (id) DO NOTHING
-RETURNING id, title, type, url, owner_email, created_at, updated_at
+RETURNING id
 """
 
 UPSERT_ASSETS = """
-INSERT INTO assets (id, title, type, url, owner_email)
-SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[])
+INSERT INTO assets (id, title, type, url, owner_email, owner_id, tags, stage)
+SELECT i.id, i.title, i.type, i.url, lower(i.owner_email), u.id, i.tags::text[], i.stage
+FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[])
+     AS i(id, title, type, url, owner_email, tags, stage)
+JOIN users u ON u.email = lower(i.owner_email)
 ON CONFLICT (id) DO UPDATE SET
     title = excluded.title, type = excluded.type, url = excluded.url,
-    owner_email = excluded.owner_email, updated_at = now()
+    owner_email = excluded.owner_email, owner_id = excluded.owner_id, tags = excluded.tags,
+    stage = excluded.stage, updated_at = now()
 RETURNING (xmax = 0) AS inserted
 """
 
-SELECT_ASSET = "SELECT id, title, type, url, owner_email, created_at, updated_at FROM assets WHERE id = $1"
-LIST_ASSETS = "SELECT id, title, type, url, owner_email, created_at, updated_at FROM assets ORDER BY id"
+UPDATE_ASSET = """
+UPDATE assets SET title = $2, type = $3, url = $4, owner_email = lower($5), owner_id = $6,
+                  tags = $7, stage = $8, updated_at = now()
+WHERE id = $1 RETURNING id
+"""
+DELETE_ASSET = "DELETE FROM assets WHERE id = $1 RETURNING id"
+
+SELECT_ASSET = f"""
+SELECT {_ASSET_COLUMNS}, r.stars AS my_stars, r.comment AS my_comment
+FROM assets a LEFT JOIN ratings r ON r.asset_id = a.id AND r.user_id = $2
+WHERE a.id = $1
+"""
+LIST_ASSETS = f"""
+SELECT {_ASSET_COLUMNS}, r.stars AS my_stars, v.viewed_at AS my_last_view
+FROM assets a
+LEFT JOIN ratings r ON r.asset_id = a.id AND r.user_id = $1
+LEFT JOIN recently_viewed v ON v.asset_id = a.id AND v.user_id = $1
+WHERE ($2::text IS NULL OR a.title ILIKE '%' || $2 || '%' OR a.id ILIKE '%' || $2 || '%'
+       OR $2 = ANY(a.tags))
+  AND ($3::text IS NULL OR a.type = $3)
+  AND ($4::text IS NULL OR a.stage = $4)
+  AND ($5::text IS NULL OR $5 = ANY(a.tags))
+  AND (NOT $6 OR v.viewed_at IS NOT NULL)
+ORDER BY CASE WHEN $6 THEN v.viewed_at END DESC NULLS LAST, a.title
+LIMIT 500
+"""
+RECORD_VIEW = """
+INSERT INTO recently_viewed (user_id, asset_id) VALUES ($1, $2)
+ON CONFLICT (user_id, asset_id) DO UPDATE SET viewed_at = now()
+"""
 
 USAGE_BY_DEVICE = """
 SELECT device_class, sum(views)::bigint AS views, sum(downloads)::bigint AS downloads,
@@ -71,35 +112,77 @@ def _asset_row(row: asyncpg.Record) -> dict[str, Any]:
     return dict(row)
 
 
+async def _owner_id(conn: asyncpg.Connection | asyncpg.Pool, email: str) -> int:
+    return (await find_or_create_user(conn, email, Role.MARKETING)).id
+
+
 async def insert_asset(pool: asyncpg.Pool, asset: AssetIn) -> dict[str, Any] | None:
     """The new asset, or None when the id is taken."""
-    row = await pool.fetchrow(
-        INSERT_ASSET, asset.id, asset.title, asset.type, str(asset.url), asset.owner_email
-    )
-    return _asset_row(row) if row else None
+    async with pool.acquire() as conn, conn.transaction():
+        owner = await _owner_id(conn, asset.owner_email)
+        created = await conn.fetchval(
+            INSERT_ASSET, asset.id, asset.title, asset.type, str(asset.url),
+            asset.owner_email, owner, asset.tags, asset.stage,
+        )
+    return await fetch_asset(pool, asset.id) if created else None
+
+
+async def update_asset(pool: asyncpg.Pool, asset: AssetIn) -> dict[str, Any] | None:
+    async with pool.acquire() as conn, conn.transaction():
+        owner = await _owner_id(conn, asset.owner_email)
+        updated = await conn.fetchval(
+            UPDATE_ASSET, asset.id, asset.title, asset.type, str(asset.url),
+            asset.owner_email, owner, asset.tags, asset.stage,
+        )
+    return await fetch_asset(pool, asset.id) if updated else None
+
+
+async def delete_asset(pool: asyncpg.Pool, asset_id: str) -> bool:
+    return await pool.fetchval(DELETE_ASSET, asset_id) is not None
 
 
 async def upsert_assets(pool: asyncpg.Pool, assets: Sequence[AssetIn]) -> tuple[int, int]:
-    """Insert or update; returns (inserted, updated)."""
-    rows = await pool.fetch(
-        UPSERT_ASSETS,
-        [a.id for a in assets],
-        [a.title for a in assets],
-        [a.type for a in assets],
-        [str(a.url) for a in assets],
-        [a.owner_email for a in assets],
-    )
+    """Insert or update in one transaction; returns (inserted, updated)."""
+    async with pool.acquire() as conn, conn.transaction():
+        for email in sorted({a.owner_email.lower() for a in assets}):
+            await _owner_id(conn, email)
+        rows = await conn.fetch(
+            UPSERT_ASSETS,
+            [a.id for a in assets],
+            [a.title for a in assets],
+            [a.type for a in assets],
+            [str(a.url) for a in assets],
+            [a.owner_email for a in assets],
+            ["{" + ",".join(f'"{t}"' for t in a.tags) + "}" for a in assets],
+            [a.stage for a in assets],
+        )
     inserted = sum(1 for r in rows if r["inserted"])
     return inserted, len(rows) - inserted
 
 
-async def fetch_asset(pool: asyncpg.Pool, asset_id: str) -> dict[str, Any] | None:
-    row = await pool.fetchrow(SELECT_ASSET, asset_id)
+async def fetch_asset(
+    pool: asyncpg.Pool, asset_id: str, user_id: int | None = None
+) -> dict[str, Any] | None:
+    row = await pool.fetchrow(SELECT_ASSET, asset_id, user_id)
     return _asset_row(row) if row else None
 
 
-async def list_assets(pool: asyncpg.Pool) -> list[dict[str, Any]]:
-    return [_asset_row(r) for r in await pool.fetch(LIST_ASSETS)]
+async def record_view(pool: asyncpg.Pool, user_id: int, asset_id: str) -> None:
+    await pool.execute(RECORD_VIEW, user_id, asset_id)
+
+
+async def list_assets(
+    pool: asyncpg.Pool,
+    user_id: int | None = None,
+    *,
+    q: str | None = None,
+    asset_type: str | None = None,
+    stage: str | None = None,
+    tag: str | None = None,
+    recent: bool = False,
+) -> list[dict[str, Any]]:
+    rows = await pool.fetch(LIST_ASSETS, user_id, q, asset_type, stage, tag, recent)
+    return [_asset_row(r) for r in rows]
 
 
 async def fetch_usage_rows(

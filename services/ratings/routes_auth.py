@@ -1,0 +1,99 @@
+"""Sign-in by magic link, sign-out, users and API tokens."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import quote
+
+from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi.responses import HTMLResponse, RedirectResponse
+from pydantic import BaseModel, ConfigDict, Field
+
+from .auth import SESSION_USER_KEY, MagicLinks, current_user, require_role
+from .users import Role, User, add_user, create_token, list_users, user_by_email
+
+__all__ = ["router"]
+
+router = APIRouter()
+EMAIL_PATTERN = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
+
+
+class MagicLinkIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    email: str = Field(pattern=EMAIL_PATTERN, max_length=254)
+    next: str = Field("/app/", pattern=r"^/[^/\\]", max_length=500)
+
+
+class UserIn(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    email: str = Field(pattern=EMAIL_PATTERN, max_length=254)
+    name: str = Field("", max_length=200)
+    role: Role
+
+
+class TokenIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    name: str = Field("", max_length=200)
+
+
+@router.post("/v1/auth/magic-link", status_code=202)
+async def request_magic_link(body: MagicLinkIn, request: Request) -> dict[str, str]:
+    """Email a sign-in link. The answer is the same whether or not the address has an
+    account, so the endpoint cannot be used to find out who works here."""
+    state = request.app.state
+    user = await user_by_email(state.pool, body.email)
+    if user is not None:
+        links: MagicLinks = state.magic_links
+        url = (f"{state.public_url}/auth/magic?token={links.token_for(user.email)}"
+               f"&next={quote(body.next)}")
+        await state.mailer.send(
+            user.email, "Your Glassboard sign-in link",
+            f"Open this link to sign in (valid 15 minutes, once):\n{url}",
+        )
+    return {"detail": "if this address has an account, a sign-in link is on its way"}
+
+
+@router.get("/auth/magic", include_in_schema=False)
+async def redeem_magic_link(token: str, request: Request, next: str = "/app/") -> Any:
+    try:
+        email = await request.app.state.magic_links.redeem(request.app.state.pool, token)
+    except ValueError as exc:
+        return HTMLResponse(
+            f"<!doctype html><meta name=viewport content='width=device-width'>"
+            f"<title>Sign-in link</title><p>{exc}.</p><p><a href='/login'>Sign in again</a></p>",
+            status_code=400,
+        )
+    user = await user_by_email(request.app.state.pool, email)
+    if user is None:
+        raise HTTPException(400, "this account no longer exists")
+    request.session[SESSION_USER_KEY] = user.id
+    safe_next = next if next.startswith("/") and not next.startswith("//") else "/app/"
+    return RedirectResponse(safe_next, status_code=303)
+
+
+@router.post("/v1/auth/logout", status_code=204)
+async def logout(request: Request) -> None:
+    request.session.clear()
+
+
+@router.get("/v1/me")
+async def me(user: User = Depends(current_user)) -> dict[str, object]:
+    return user.public()
+
+
+@router.post("/v1/users", status_code=201)
+async def create_user(body: UserIn, request: Request,
+                      _: User = Depends(require_role(Role.ADMIN))) -> dict[str, object]:
+    return (await add_user(request.app.state.pool, body.email, body.role, body.name)).public()
+
+
+@router.get("/v1/users")
+async def users(request: Request, _: User = Depends(require_role(Role.ADMIN))) -> dict[str, Any]:
+    return {"users": [u.public() for u in await list_users(request.app.state.pool)]}
+
+
+@router.post("/v1/tokens", status_code=201)
+async def new_token(body: TokenIn, request: Request,
+                    user: User = Depends(current_user)) -> dict[str, str]:
+    """An API token for integrations, acting as the signed-in user. Shown once."""
+    return {"token": await create_token(request.app.state.pool, user, body.name)}
