@@ -30,6 +30,13 @@ def _parser() -> argparse.ArgumentParser:
     assets_sub = assets.add_subparsers(dest="assets_command", required=True)
     imp = assets_sub.add_parser("import", help="insert or update assets from a CSV file")
     imp.add_argument("file", type=Path, help="CSV with columns id,title,type,url,owner_email")
+    users = sub.add_parser("users", help="manage people and their roles")
+    users_sub = users.add_subparsers(dest="users_command", required=True)
+    add = users_sub.add_parser("add", help="add a user, or change an existing user's role")
+    add.add_argument("email")
+    add.add_argument("--role", required=True, choices=["sales", "marketing", "executive", "admin"])
+    add.add_argument("--name", default="")
+    add.add_argument("--token", action="store_true", help="also print a new API token")
     return parser
 
 
@@ -74,6 +81,33 @@ def main(argv: list[str] | None = None) -> int:
         print(f"created: {', '.join(created) or 'all topics exist'}")
     elif args.command == "assets":
         return _import_assets(settings, args.file)
+    elif args.command == "users":
+        return _add_user(settings, args.email, args.role, args.name, args.token)
+    return 0
+
+
+def _add_user(settings: Settings, email: str, role: str, name: str, with_token: bool) -> int:
+    import re
+
+    from shared.db import create_pool
+
+    from .ratings.users import Role, add_user, create_token
+
+    if not re.fullmatch(r"[^@\s]+@[^@\s]+\.[^@\s]+", email):
+        print(f"not an email address: {email!r}", file=sys.stderr)
+        return 2
+
+    async def run() -> None:
+        pool = await create_pool(settings.database_url, max_size=1)
+        try:
+            user = await add_user(pool, email, Role(role), name)
+            print(f"user {user.email} (id {user.id}) is {user.role.value}")
+            if with_token:
+                print(f"API token (shown once): {await create_token(pool, user, 'cli')}")
+        finally:
+            await pool.close()
+
+    asyncio.run(run())
     return 0
 
 

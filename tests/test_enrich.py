@@ -29,3 +29,9 @@ def test_referrer_keeps_the_host_only_and_dnt_or_gpc_refuse_tracking() -> None:
     assert referrer_host(None) is None
     assert tracking_refused({"dnt": "1"}) and tracking_refused({"sec-gpc": "1"})
     assert not tracking_refused({"dnt": "0"})
+
+
+def test_linux_desktops_are_desktops() -> None:
+    linux = ("Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) "
+             "Chrome/120.0.0.0 Safari/537.36")
+    assert device_from_user_agent(linux).device_class is DeviceClass.DESKTOP

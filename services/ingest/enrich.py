@@ -12,6 +12,7 @@ from functools import lru_cache
 from urllib.parse import urlsplit
 
 from device_detector import DeviceDetector
+from device_detector.parser.settings import DESKTOP_OS
 
 from shared.events import Device, DeviceClass
 
@@ -44,7 +45,7 @@ def device_from_user_agent(user_agent: str) -> Device:
         device_class = DeviceClass.PHONE
     elif kind in _TABLET_TYPES:
         device_class = DeviceClass.TABLET
-    elif kind in _DESKTOP_TYPES:
+    elif kind in _DESKTOP_TYPES or _desktop_os(parsed):
         device_class = DeviceClass.DESKTOP
     else:
         device_class = DeviceClass.UNKNOWN
@@ -53,6 +54,14 @@ def device_from_user_agent(user_agent: str) -> Device:
         os=_clean(parsed.os_name()),
         browser=_clean(parsed.client_name()),
     )
+
+
+def _desktop_os(parsed: DeviceDetector) -> bool:
+    """No device type, but a desktop-only OS family (Device Detector's own list, as Matomo
+    reports "desktop"): Linux desktops parse this way."""
+    os_parser = getattr(parsed, "os", None)
+    family = os_parser.family() if os_parser is not None else None
+    return family in DESKTOP_OS and not parsed.uses_mobile_browser()
 
 
 def _clean(value: str | None) -> str | None:

@@ -6,7 +6,15 @@ import csv
 import io
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, HttpUrl, StringConstraints, ValidationError
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    HttpUrl,
+    StringConstraints,
+    ValidationError,
+)
 
 from shared.events import AssetId
 
@@ -16,7 +24,11 @@ ASSET_TYPES = ("product_sheet", "case_study", "blog_post", "video", "deck", "oth
 STAGES = ("awareness", "consideration", "decision", "onboarding")
 AssetType = Literal["product_sheet", "case_study", "blog_post", "video", "deck", "other"]
 Stage = Literal["awareness", "consideration", "decision", "onboarding"]
-Tag = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9 _-]{0,39}$", to_lower=True)]
+Tag = Annotated[
+    str,
+    BeforeValidator(lambda v: v.strip().lower() if isinstance(v, str) else v),
+    StringConstraints(pattern=r"^[a-z0-9][a-z0-9 _-]{0,39}$"),
+]
 
 
 class AssetIn(BaseModel):

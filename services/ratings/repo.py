@@ -153,6 +153,7 @@ async def upsert_assets(pool: asyncpg.Pool, assets: Sequence[AssetIn]) -> tuple[
             [a.type for a in assets],
             [str(a.url) for a in assets],
             [a.owner_email for a in assets],
+            # Tags match ^[a-z0-9][a-z0-9 _-]*$, so quoting them into an array literal is safe.
             ["{" + ",".join(f'"{t}"' for t in a.tags) + "}" for a in assets],
             [a.stage for a in assets],
         )

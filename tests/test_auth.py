@@ -1,0 +1,117 @@
+"""Sign-in by magic link, sessions, API tokens, and who may do what."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+
+import httpx
+
+from support import Stack
+
+ASSET = {"id": "launch-deck", "title": "Launch deck", "type": "deck",
+         "url": "https://example.com/deck.pdf", "owner_email": "owner@example.com",
+         "tags": ["launch", "EMEA"], "stage": "awareness"}
+
+
+def _link_in(body: str) -> str:
+    match = re.search(r"(http://\S+/auth/magic\?\S+)", body)
+    assert match, body
+    return match.group(1)
+
+
+async def test_magic_link_signs_in_once_and_the_session_reads_the_api(stack: Stack) -> None:
+    ratings = await stack.ratings()
+    await stack.user("Rep@Example.com", "sales", "Rita Rep")
+    app = ratings.server.config.app
+    async with httpx.AsyncClient(base_url=ratings.url) as browser:
+        assert (await browser.get("/v1/me")).status_code == 401
+        r = await browser.post("/v1/auth/magic-link", json={"email": "rep@example.com"})
+        assert r.status_code == 202
+        # Unknown addresses get the same answer, and no mail.
+        sent_before = len(app.state.mailer.sent)
+        r2 = await browser.post("/v1/auth/magic-link", json={"email": "stranger@example.com"})
+        assert r2.status_code == 202 and r2.json() == r.json()
+        assert len(app.state.mailer.sent) == sent_before
+        to, _, body = app.state.mailer.sent[-1]
+        assert to == "rep@example.com"
+        link = _link_in(body)
+        r = await browser.get(link)
+        assert r.status_code == 303 and r.headers["location"] == "/app/"
+        me = (await browser.get("/v1/me")).json()
+        assert me["email"] == "rep@example.com" and me["role"] == "sales" and me["name"] == "Rita Rep"
+        # The link is single use.
+        async with httpx.AsyncClient() as other:
+            again = await other.get(link)
+            assert again.status_code == 400 and "already used" in again.text
+        await browser.post("/v1/auth/logout")
+        assert (await browser.get("/v1/me")).status_code == 401
+
+
+async def test_forged_magic_links_and_tokens_are_refused(stack: Stack) -> None:
+    ratings = await stack.ratings()
+    async with httpx.AsyncClient(base_url=ratings.url) as client:
+        r = await client.get("/auth/magic", params={"token": "forged.token.value"})
+        assert r.status_code == 400 and "not valid" in r.text
+        r = await client.get("/v1/assets", headers={"authorization": "Bearer gbt_forged"})
+        assert r.status_code == 401 and r.json()["detail"] == "invalid API token", r.text
+
+
+async def test_only_marketing_and_admin_edit_the_catalog_and_anyone_signed_in_reads(
+    stack: Stack,
+) -> None:
+    await stack.ratings()
+    async with await stack.client("sales") as sales:
+        r = await sales.post("/v1/assets", json=ASSET)
+        assert r.status_code == 403 and "needs marketing, admin" in r.json()["detail"]
+    async with await stack.client("executive") as executive:
+        assert (await executive.post("/v1/assets", json=ASSET)).status_code == 403
+    async with await stack.client("marketing") as marketing:
+        r = await marketing.post("/v1/assets", json=ASSET)
+        assert r.status_code == 201
+        created = r.json()
+        assert created["tags"] == ["launch", "emea"] and created["stage"] == "awareness"
+        assert created["owner_email"] == "owner@example.com" and created["owner_id"]
+        changed = {**ASSET, "title": "Launch deck v2", "stage": "decision"}
+        r = await marketing.put("/v1/assets/launch-deck", json=changed)
+        assert r.status_code == 200 and r.json()["title"] == "Launch deck v2"
+        r = await marketing.put("/v1/assets/launch-deck", json={**changed, "id": "renamed"})
+        assert r.status_code == 422
+    async with await stack.client("executive") as executive:
+        listed = (await executive.get("/v1/assets", params={"stage": "decision"})).json()
+        assert [a["id"] for a in listed["assets"]] == ["launch-deck"]
+        assert (await executive.get("/v1/assets", params={"q": "nothing"})).json()["assets"] == []
+        assert (await executive.get("/v1/assets/launch-deck/usage")).status_code == 200
+        recent = (await executive.get("/v1/assets", params={"recent": "true"})).json()["assets"]
+        assert recent == []
+        await executive.get("/v1/assets/launch-deck")
+        recent = (await executive.get("/v1/assets", params={"recent": "true"})).json()["assets"]
+        assert [a["id"] for a in recent] == ["launch-deck"]
+    async with await stack.client("admin") as admin:
+        r = await admin.post("/v1/users", json={"email": "new@example.com", "role": "sales"})
+        assert r.status_code == 201 and r.json()["role"] == "sales"
+        assert (await admin.delete("/v1/assets/launch-deck")).status_code == 204
+    async with await stack.client("sales") as sales:
+        assert (await sales.post("/v1/users", json={"email": "x@example.com",
+                                                     "role": "admin"})).status_code == 403
+
+
+async def test_glassboard_users_add_creates_a_user_with_a_working_token(stack: Stack) -> None:
+    await stack.ratings()
+    env = {**os.environ, "DATABASE_URL": stack.settings.database_url}
+    done = subprocess.run(
+        [sys.executable, "-m", "services.cli", "users", "add", "ceo@example.com",
+         "--role", "executive", "--name", "Casey", "--token"],
+        env=env, capture_output=True, text=True, timeout=60,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "ceo@example.com" in done.stdout and "executive" in done.stdout
+    token = done.stdout.split("API token (shown once): ")[1].strip()
+    async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{stack.settings.ratings_port}",
+                                 headers={"authorization": f"Bearer {token}"}) as client:
+        assert (await client.get("/v1/me")).json()["role"] == "executive"
+    bad = subprocess.run([sys.executable, "-m", "services.cli", "users", "add", "nope",
+                          "--role", "sales"], env=env, capture_output=True, text=True, timeout=60)
+    assert bad.returncode == 2 and "not an email" in bad.stderr
