@@ -28,10 +28,11 @@ SERVICES = ("ingest", "ratings", "aggregator", "notifier")
 
 
 def _embed_snippet(ingest_url: str, asset_id: str = "ASSET_ID") -> str:
+    """One of the first two per place, never both: each sends a view."""
     return (
-        f'<script async src="{ingest_url}/t.js" data-asset="{asset_id}"></script>\n'
-        f'<img src="{ingest_url}/px.gif?asset={asset_id}" width="1" height="1" alt="">\n'
-        f'<a href="{ingest_url}/d/{asset_id}">Download</a>'
+        f'  on a web page:  <script async src="{ingest_url}/t.js" data-asset="{asset_id}"></script>\n'
+        f'  in an email:    <img src="{ingest_url}/px.gif?asset={asset_id}" width="1" height="1" alt="">\n'
+        f'  download link:  <a href="{ingest_url}/d/{asset_id}">Download</a>'
     )
 
 
@@ -92,7 +93,7 @@ def run_dev(demo: bool, workdir: Path = Path(".glassboard")) -> int:
             "\nGlassboard is running. Ctrl-C stops everything.\n"
             f"  ingest   {ingest_url}   (pixel /px.gif, script /t.js, downloads /d/ID, API /v1/events)\n"
             f"  ratings  {ratings_url}   (API docs {ratings_url}/docs)\n"
-            f"\nEmbed on a page:\n{_embed_snippet(ingest_url)}\n"
+            f"\nEmbed (script on pages, pixel in emails):\n{_embed_snippet(ingest_url)}\n"
         )
         while all(child.poll() is None for child in children):
             time.sleep(0.5)

@@ -149,3 +149,25 @@ async def test_batch_api_is_all_or_nothing_with_an_error_per_item(stack: Stack) 
 
     usage = await eventually(lambda: stack.usage("blog-post"), lambda u: u["downloads"] == 1)
     assert usage["views"] == 1  # nothing from the rejected batch was published
+
+
+async def test_a_reload_within_30_seconds_is_one_view_and_keeps_all_its_time(stack: Stack) -> None:
+    await stack.add_asset("webinar", type="video")
+    ingest = await stack.ingest()
+    await stack.ratings()
+    await stack.aggregator()
+    first, reload = uuid.uuid4(), uuid.uuid4()
+    async with httpx.AsyncClient(base_url=ingest.url) as client:
+        for view_id, engaged in ((first, 4000), (reload, 6000)):
+            r = await client.post("/v1/events", headers={"user-agent": UA_DESKTOP}, json={"events": [
+                {"type": "view", "asset_id": "webinar", "event_id": str(view_id),
+                 "viewer_id": "p1", "source": "beacon"},
+                {"type": "dwell", "asset_id": "webinar", "view_id": str(view_id),
+                 "engaged_ms": engaged, "wall_ms": engaged, "source": "beacon"}]})
+            assert r.status_code == 202
+    usage = await eventually(lambda: stack.usage("webinar"),
+                             lambda u: u["dwell"]["engaged_ms_total"] == 10000)
+    assert usage["views"] == 1
+    assert usage["dwell"]["views_with_dwell"] == 1
+    assert usage["dwell"]["views_without_dwell"] == 0
+    assert usage["dwell"]["median_engaged_ms_per_view"] == 4000

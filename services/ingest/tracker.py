@@ -32,6 +32,9 @@ from .visitors import DailySalts, anonymous_viewer_id
 
 __all__ = ["HitContext", "Tracker"]
 
+#: Never kept in rejected events: who it was (DNT or not) and where they came from.
+_IDENTIFYING = frozenset({"viewer", "viewer_id", "referrer", "user_agent"})
+
 log = logging.getLogger(__name__)
 
 
@@ -115,7 +118,7 @@ class Tracker:
             detail=detail[:500],
             asset_id=(asset_id or "")[:200] or None,
             source=source,
-            payload={k: v for k, v in raw.items() if v is not None},
+            payload={k: v for k, v in raw.items() if v is not None and k not in _IDENTIFYING},
         )
 
     async def publish(self, outcomes: list[EventEnvelope | RejectedEvent]) -> None:

@@ -93,12 +93,15 @@ WHERE asset_id = $1 AND ($2::date IS NULL OR day >= $2)
 GROUP BY device_class
 """
 
+# Only counted views take part: dwell of a double-click reload or of a view that never
+# arrived still adds to the totals, but is not a "view with dwell".
 DWELL_PER_VIEW = """
 SELECT count(*)::bigint AS views_with_dwell,
-       percentile_cont(0.5) WITHIN GROUP (ORDER BY engaged_ms) AS median_engaged_ms,
-       percentile_cont(0.5) WITHIN GROUP (ORDER BY wall_ms) AS median_wall_ms
-FROM view_dwell
-WHERE asset_id = $1 AND ($2::date IS NULL OR day >= $2)
+       percentile_cont(0.5) WITHIN GROUP (ORDER BY d.engaged_ms) AS median_engaged_ms,
+       percentile_cont(0.5) WITHIN GROUP (ORDER BY d.wall_ms) AS median_wall_ms
+FROM view_dwell d
+JOIN events v ON v.event_id = d.view_id AND v.type = 'view' AND v.suppressed IS NULL
+WHERE d.asset_id = $1 AND ($2::date IS NULL OR d.day >= $2)
 """
 
 REJECTED_BY_REASON = """
