@@ -17,11 +17,13 @@ import asyncpg
 import httpx
 
 from shared.db import create_pool
-from shared.events import EventEnvelope, utcnow
+from shared.events import EventEnvelope, Source, utcnow
 from shared.kafka import make_broker, publish_keyed
 from shared.settings import Settings
 
+from .demo_ratings import DEMO_RATERS, generate_ratings
 from .demo_traffic import DEMO_ASSETS, DEMO_SEED, HISTORY_DAYS, SITE_HOST, generate_history
+from .ratings.rating_store import RatingChange, apply_rating
 from .ratings.repo import fetch_usage_rows, upsert_assets
 from .ratings.users import Role, add_user, create_token
 
@@ -97,6 +99,9 @@ async def load_demo(
         inserted, updated = await upsert_assets(pool, [a.asset for a in DEMO_ASSETS])
         catalog_ready_at = time.monotonic() + settings.catalog_refresh_seconds + 1.0
         replay = not await _has_usage(pool, [a.id for a in DEMO_ASSETS])
+        if replay:
+            rated = await _demo_ratings(pool, now)
+            print(f"demo: {rated} ratings by {len(DEMO_RATERS)} sales reps over 120 days")
     finally:
         await pool.close()
     print(f"demo: {len(DEMO_ASSETS)} sample assets ({inserted} new, {updated} updated); "
@@ -146,6 +151,21 @@ async def _demo_users(pool: asyncpg.Pool) -> str:
     users = [await add_user(pool, email, role, name) for email, name, role in DEMO_USERS]
     print("demo: people to sign in as: " + ", ".join(f"{u.email} ({u.role.value})" for u in users))
     return await create_token(pool, users[0], "glassboard dev --demo")
+
+
+async def _demo_ratings(pool: asyncpg.Pool, now: datetime) -> int:
+    """Ratings through the ratings service's own store, so they reach the aggregator the
+    way every rating does: through the outbox."""
+    raters = {email: await add_user(pool, email, Role.SALES, name) for email, name in DEMO_RATERS}
+    ratings = generate_ratings(now)
+    async with pool.acquire() as conn, conn.transaction():
+        for rating in ratings:
+            await apply_rating(conn, RatingChange(
+                asset_id=rating.asset_id, user_id=raters[rating.rater_email].id,
+                stars=rating.stars, at=rating.rated_at, source=Source.API,
+                comment=rating.comment,
+            ))
+    return len(ratings)
 
 
 async def _rejected_total(ratings: httpx.AsyncClient) -> int:
