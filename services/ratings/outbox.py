@@ -56,8 +56,7 @@ class OutboxRelay:
             rows = await conn.fetch(CLAIM_PENDING)
             if not rows:
                 return 0
-            events = [r["event"] if isinstance(r["event"], dict) else json.loads(r["event"])
-                      for r in rows]
+            events = [r["event"] for r in rows]  # a dict: the pool's jsonb codec decodes it
             await publish_keyed(self._broker, self._topic,
                                 [(e["asset_id"], json.dumps(e).encode()) for e in events])
             await conn.execute(MARK_PUBLISHED, [r["id"] for r in rows])
