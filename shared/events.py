@@ -12,7 +12,15 @@ from enum import StrEnum
 from typing import Annotated, Literal
 from uuid import UUID, uuid4
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import (
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    field_validator,
+    model_validator,
+)
 
 __all__ = [
     "ASSET_ID_PATTERN",
@@ -155,6 +163,13 @@ class EventEnvelope(_Frozen):
         None, description="For rating: when the replaced rating was given"
     )
     has_comment: bool = Field(False, description="For rating: the rater explained why")
+
+    @field_validator("occurred_at", "received_at", "previous_rated_at")
+    @classmethod
+    def _in_utc(cls, value: datetime | None) -> datetime | None:
+        # Days are UTC days everywhere: an event sent with a +05:00 offset must land on the
+        # same day bucket as the same instant sent in UTC.
+        return value.astimezone(timezone.utc) if value is not None else None
 
 
 class RejectedEvent(_Frozen):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
-__all__ = ["AssetScoreUpdate", "UsageTotals"]
+__all__ = ["AssetScoreUpdate", "RatingSummary", "UsageTotals"]
 
 
 class UsageTotals(BaseModel):
@@ -17,6 +17,22 @@ class UsageTotals(BaseModel):
     wall_ms: int = 0
 
 
+def _empty_histogram() -> dict[str, int]:
+    return {str(stars): 0 for stars in range(1, 6)}
+
+
+class RatingSummary(BaseModel):
+    """All-time current ratings of one asset (withdrawn and replaced ones excluded)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    count: int = Field(0, description="Current ratings")
+    mean: float | None = Field(None, description="Mean stars; null without ratings")
+    histogram: dict[str, int] = Field(
+        default_factory=_empty_histogram, description='Ratings per stars, "1" to "5"'
+    )
+
+
 class AssetScoreUpdate(BaseModel):
     """Published after every aggregation batch that touched the asset; keyed by asset_id."""
 
@@ -27,3 +43,5 @@ class AssetScoreUpdate(BaseModel):
     totals: UsageTotals
     last_event_at: AwareDatetime | None = None
     updated_at: AwareDatetime
+    #: Added in issue 3; older messages without it read as "no ratings".
+    ratings: RatingSummary = Field(default_factory=RatingSummary)

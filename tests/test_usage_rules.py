@@ -127,3 +127,16 @@ def test_pages_of_one_document_are_not_double_clicks_of_each_other() -> None:
               event(at=T0 + timedelta(seconds=10), page=1)]
     suppressed, _ = double_clicks(slides, {})
     assert suppressed == {slides[2].event_id}
+
+
+def test_event_times_are_normalised_to_utc_so_days_are_utc_days() -> None:
+    from datetime import timezone as tz
+
+    late_evening_in_new_york = datetime(2026, 3, 2, 22, 0, tzinfo=tz(timedelta(hours=-5)))
+    e = event(at=late_evening_in_new_york)
+    assert e.occurred_at.tzinfo == timezone.utc and e.occurred_at.date() == date(2026, 3, 3)
+
+
+def test_unknown_event_types_count_nowhere() -> None:
+    usage = summarize([event("share")], frozenset())
+    assert not usage.daily and not usage.totals and not usage.last_event_at

@@ -15,15 +15,18 @@ from uuid import UUID
 
 import asyncpg
 
-from shared.events import EventEnvelope, RejectedEvent
+from shared.events import EventEnvelope, RejectedEvent, RejectReason
 from shared.scores import AssetScoreUpdate, UsageTotals
 
 from .usage import (
     BatchUsage,
     GuardKey,
+    RatingKey,
     double_clicks,
     first_of_each_id,
     guard_key,
+    rating_deltas,
+    rating_summary,
     split_countable,
     summarize,
 )
@@ -109,10 +112,33 @@ ON CONFLICT (asset_id) DO UPDATE SET
     updated_at = now()
 """
 
-SELECT_TOTALS = """
-SELECT asset_id, views, unique_viewers, downloads, engaged_ms, wall_ms, last_event_at,
-       updated_at
-FROM asset_totals WHERE asset_id = any($1::text[])
+UPSERT_RATING_DAILY = """
+INSERT INTO rating_daily (asset_id, day, stars, ratings)
+SELECT * FROM unnest($1::text[], $2::date[], $3::smallint[], $4::bigint[])
+ON CONFLICT (asset_id, day, stars) DO UPDATE SET
+    ratings = rating_daily.ratings + excluded.ratings
+"""
+
+# The state of every touched asset: usage totals (absent for an asset only ever rated)
+# and the all-time rating histogram. updated_at moves when this batch changed the
+# ratings, so a reader that keeps the newest message sees a rating-only change.
+SELECT_SCORES = """
+SELECT k.asset_id, t.views, t.unique_viewers, t.downloads, t.engaged_ms, t.wall_ms,
+       t.last_event_at,
+       CASE WHEN t.updated_at IS NULL OR k.asset_id = any($2::text[]) THEN now()
+            ELSE t.updated_at END AS updated_at,
+       r.s1, r.s2, r.s3, r.s4, r.s5
+FROM unnest($1::text[]) AS k(asset_id)
+LEFT JOIN asset_totals t ON t.asset_id = k.asset_id
+CROSS JOIN LATERAL (
+    SELECT coalesce(sum(d.ratings) FILTER (WHERE d.stars = 1), 0)::bigint AS s1,
+           coalesce(sum(d.ratings) FILTER (WHERE d.stars = 2), 0)::bigint AS s2,
+           coalesce(sum(d.ratings) FILTER (WHERE d.stars = 3), 0)::bigint AS s3,
+           coalesce(sum(d.ratings) FILTER (WHERE d.stars = 4), 0)::bigint AS s4,
+           coalesce(sum(d.ratings) FILTER (WHERE d.stars = 5), 0)::bigint AS s5
+    FROM rating_daily d WHERE d.asset_id = k.asset_id
+) r
+ORDER BY k.asset_id
 """
 
 INSERT_REJECTED = """
@@ -178,27 +204,43 @@ async def apply_events(
     suppressed = await _apply_double_click_rule(conn, new_events)
     usage = summarize(new_events, suppressed)
     await _write_usage(conn, usage)
+    ratings = rating_deltas(new_events)
+    await _write_rating_deltas(conn, ratings)
 
     touched = sorted({e.asset_id for e in countable})
-    return [
-        AssetScoreUpdate(
-            asset_id=r["asset_id"],
-            totals=UsageTotals(
-                views=r["views"], unique_viewers=r["unique_viewers"], downloads=r["downloads"],
-                engaged_ms=r["engaged_ms"], wall_ms=r["wall_ms"],
-            ),
-            last_event_at=r["last_event_at"],
-            updated_at=r["updated_at"],
+    rerated = sorted({asset for asset, _, _ in ratings})
+    return [_score_update(r) for r in await conn.fetch(SELECT_SCORES, touched, rerated)]
+
+
+def _score_update(row: asyncpg.Record) -> AssetScoreUpdate:
+    totals = (
+        UsageTotals(
+            views=row["views"], unique_viewers=row["unique_viewers"], downloads=row["downloads"],
+            engaged_ms=row["engaged_ms"], wall_ms=row["wall_ms"],
         )
-        for r in await conn.fetch(SELECT_TOTALS, touched)
-    ]
+        if row["views"] is not None
+        else UsageTotals()
+    )
+    return AssetScoreUpdate(
+        asset_id=row["asset_id"],
+        totals=totals,
+        last_event_at=row["last_event_at"],
+        updated_at=row["updated_at"],
+        ratings=rating_summary({stars: row[f"s{stars}"] for stars in range(1, 6)}),
+    )
+
+
+_REJECTION_DETAIL = {
+    RejectReason.UNKNOWN_ASSET.value: "no asset with this id",
+    RejectReason.INVALID.value: "rating replaces one without saying when it was given",
+}
 
 
 def _rejection(event: EventEnvelope, reason: str) -> RejectedEvent:
     return RejectedEvent(
         event_id=event.event_id,
         reason=reason,  # type: ignore[arg-type]
-        detail=(event.device.browser or "bot") if reason == "bot" else "no asset with this id",
+        detail=(event.device.browser or "bot") if reason == "bot" else _REJECTION_DETAIL[reason],
         asset_id=event.asset_id,
         source=event.source,
         received_at=event.received_at,
@@ -253,3 +295,9 @@ async def _write_usage(conn: asyncpg.Connection, usage: BatchUsage) -> None:
     )
     if total_rows:
         await conn.execute(UPSERT_TOTALS, *_columns(total_rows, 7))
+
+
+async def _write_rating_deltas(conn: asyncpg.Connection, deltas: dict[RatingKey, int]) -> None:
+    rows = sorted((*key, n) for key, n in deltas.items())
+    if rows:
+        await conn.execute(UPSERT_RATING_DAILY, *_columns(rows, 4))

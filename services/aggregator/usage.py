@@ -9,10 +9,11 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, timedelta, timezone
 from uuid import UUID
 
 from shared.events import DeviceClass, EventEnvelope, EventType, RejectReason
+from shared.scores import RatingSummary
 
 __all__ = [
     "ALL_DEVICES",
@@ -20,8 +21,13 @@ __all__ = [
     "BatchUsage",
     "Counters",
     "GuardKey",
+    "RatingKey",
     "double_clicks",
     "first_of_each_id",
+    "guard_key",
+    "rating_deltas",
+    "rating_is_consistent",
+    "rating_summary",
     "split_countable",
     "summarize",
 ]
@@ -31,8 +37,12 @@ DOUBLE_CLICK_WINDOW = timedelta(seconds=30)
 #: Pseudo device class whose rows hold the exact cross-device figures.
 ALL_DEVICES = "all"
 _GUARDED_TYPES = frozenset({EventType.VIEW.value, EventType.DOWNLOAD.value})
+#: The event types that move usage counters.
+_USAGE_TYPES = frozenset({EventType.VIEW.value, EventType.DOWNLOAD.value, EventType.DWELL.value})
 
 GuardKey = tuple[str, str, str]  # (asset_id, viewer_key, type, with the page if any)
+#: (asset_id, UTC day the rating was given, stars): one row of ``rating_daily``.
+RatingKey = tuple[str, date, int]
 
 
 def first_of_each_id(events: Iterable[EventEnvelope]) -> list[EventEnvelope]:
@@ -55,9 +65,19 @@ def split_countable(
             refused.append((event, RejectReason.UNKNOWN_ASSET))
         elif event.device.device_class is DeviceClass.BOT:
             refused.append((event, RejectReason.BOT))
+        elif not rating_is_consistent(event):
+            refused.append((event, RejectReason.INVALID))
         else:
             countable.append(event)
     return countable, refused
+
+
+def rating_is_consistent(event: EventEnvelope) -> bool:
+    """A rating that replaces one must say when that one was given: without the day, its
+    -1 would land on the wrong ``rating_daily`` row and the histogram would drift."""
+    if event.type != EventType.RATING:
+        return True
+    return (event.previous_stars is None) == (event.previous_rated_at is None)
 
 
 def guard_key(event: EventEnvelope) -> GuardKey | None:
@@ -128,8 +148,8 @@ def summarize(events: Iterable[EventEnvelope], suppressed: frozenset[UUID]) -> B
     """Fold new (never seen before) events into per-bucket increments."""
     usage = BatchUsage()
     for event in events:
-        if event.event_id in suppressed:
-            continue
+        if event.event_id in suppressed or event.type not in _USAGE_TYPES:
+            continue  # ratings are folded by ``rating_deltas``; unknown types count nowhere
         day = event.occurred_at.date()
         device = event.device.device_class.value
         for bucket in (device, ALL_DEVICES):
@@ -154,3 +174,39 @@ def summarize(events: Iterable[EventEnvelope], suppressed: frozenset[UUID]) -> B
                 wall + (event.wall_ms or 0),
             )
     return usage
+
+
+def _utc_day(at: datetime) -> date:
+    return at.astimezone(timezone.utc).date()
+
+
+def rating_deltas(events: Iterable[EventEnvelope]) -> dict[RatingKey, int]:
+    """Fold new rating events into net changes of ``rating_daily``, reading no rating.
+
+    Each event carries what it replaces: the old rating leaves its (day, stars) bucket and
+    the new one enters its own, so a re-rating moves one unit and a withdrawal removes
+    one. Buckets that net to zero (re-rating the same stars the same day) are dropped.
+    """
+    deltas: dict[RatingKey, int] = defaultdict(int)
+    for event in events:
+        if event.type != EventType.RATING:
+            continue
+        if event.previous_stars is not None and event.previous_rated_at is not None:
+            deltas[(event.asset_id, _utc_day(event.previous_rated_at), event.previous_stars)] -= 1
+        if event.stars is not None:
+            deltas[(event.asset_id, _utc_day(event.occurred_at), event.stars)] += 1
+    return {key: n for key, n in deltas.items() if n}
+
+
+def rating_summary(histogram: Mapping[int, int]) -> RatingSummary:
+    """Count, mean and histogram from ratings per stars (1..5).
+
+    A bucket can dip below zero only while a replacement is applied before the rating it
+    replaces (outbox relays racing); it is read as zero so the mean stays within 1..5.
+    """
+    counts = {stars: max(int(histogram.get(stars, 0)), 0) for stars in range(1, 6)}
+    count = sum(counts.values())
+    mean = sum(stars * n for stars, n in counts.items()) / count if count else None
+    return RatingSummary(
+        count=count, mean=mean, histogram={str(stars): n for stars, n in counts.items()}
+    )

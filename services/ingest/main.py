@@ -15,6 +15,7 @@ from shared.settings import Settings
 
 from .catalog import CatalogCache
 from .enrich import warm_up
+from .rating_links import router as rating_links_router
 from .routes import router
 from .tracker import Tracker
 from .visitors import DailySalts
@@ -46,5 +47,6 @@ def create_app(settings: Settings) -> FastAPI:
         CORSMiddleware, allow_origins=["*"], allow_methods=["GET", "POST"], allow_headers=["*"]
     )
     app.include_router(router)
+    app.include_router(rating_links_router)
     app.mount("/metrics", make_asgi_app())
     return app

@@ -14,11 +14,15 @@ from shared.kafka import make_broker
 from shared.settings import Settings
 
 from .auth import MagicLinks
+from .commands import subscribe_rating_commands
 from .mailer import ConsoleMailer
 from .outbox import OutboxRelay
+from .pages import router as pages_router
 from .routes import router
 from .routes_auth import router as auth_router
+from .routes_links import router as links_router
 from .routes_ratings import router as ratings_router
+from .routes_scores import router as scores_router
 
 __all__ = ["create_app"]
 
@@ -32,8 +36,10 @@ def create_app(settings: Settings) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.pool = await create_pool(settings.database_url, max_size=8)
         broker = make_broker(settings.kafka_bootstrap_servers, linger_ms=1)
-        await broker.start()
         app.state.outbox = OutboxRelay(app.state.pool, broker, settings.topics.events.name)
+        # Subscribers must be registered before the broker starts.
+        subscribe_rating_commands(broker, settings.topics, app.state.pool, app.state.outbox)
+        await broker.start()
         app.state.outbox.start()
         app.state.settings = settings
         app.state.public_url = settings.ratings_base_url
@@ -54,5 +60,8 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(router)
     app.include_router(auth_router)
     app.include_router(ratings_router)
+    app.include_router(links_router)
+    app.include_router(scores_router)
+    app.include_router(pages_router)
     app.mount("/metrics", make_asgi_app())
     return app

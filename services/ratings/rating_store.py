@@ -7,6 +7,7 @@ replaces, so the aggregator updates counts and histograms exactly, reading nothi
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -23,14 +24,15 @@ SELECT stars, rated_at FROM ratings WHERE asset_id = $1 AND user_id = $2 FOR UPD
 """
 UPSERT_RATING = """
 INSERT INTO ratings (asset_id, user_id, stars, comment, context, rated_at)
-VALUES ($1, $2, $3, $4, $5, $6)
+VALUES ($1, $2, $3, $4, $5::text::jsonb, $6)
 ON CONFLICT (asset_id, user_id) DO UPDATE SET
     stars = excluded.stars, comment = excluded.comment, context = excluded.context,
     rated_at = excluded.rated_at
 """
 UPDATE_COMMENT = "UPDATE ratings SET comment = $3 WHERE asset_id = $1 AND user_id = $2"
 DELETE_RATING = "DELETE FROM ratings WHERE asset_id = $1 AND user_id = $2"
-INSERT_OUTBOX = "INSERT INTO rating_outbox (event) VALUES ($1)"
+# ``$n::text::jsonb`` binds JSON text whatever codecs the connection has registered.
+INSERT_OUTBOX = "INSERT INTO rating_outbox (event) VALUES ($1::text::jsonb)"
 RECORD_COMMAND = """
 INSERT INTO rating_commands_applied (command_id) VALUES ($1)
 ON CONFLICT DO NOTHING RETURNING command_id
@@ -67,7 +69,7 @@ async def apply_rating(conn: asyncpg.Connection, change: RatingChange) -> EventE
         await conn.execute(DELETE_RATING, change.asset_id, change.user_id)
     else:
         await conn.execute(UPSERT_RATING, change.asset_id, change.user_id, change.stars,
-                           change.comment, change.context, change.at)
+                           change.comment, json.dumps(change.context), change.at)
     event = EventEnvelope(
         type="rating",
         asset_id=change.asset_id,
@@ -80,7 +82,7 @@ async def apply_rating(conn: asyncpg.Connection, change: RatingChange) -> EventE
         previous_rated_at=previous["rated_at"] if previous else None,
         has_comment=bool(change.comment),
     )
-    await conn.execute(INSERT_OUTBOX, event.model_dump(mode="json"))  # jsonb codec encodes
+    await conn.execute(INSERT_OUTBOX, event.model_dump_json())
     return event
 
 
