@@ -115,3 +115,20 @@ async def test_glassboard_users_add_creates_a_user_with_a_working_token(stack: S
     bad = subprocess.run([sys.executable, "-m", "services.cli", "users", "add", "nope",
                           "--role", "sales"], env=env, capture_output=True, text=True, timeout=60)
     assert bad.returncode == 2 and "not an email" in bad.stderr
+
+
+async def test_production_never_prints_sign_in_links(stack: Stack) -> None:
+    from pydantic import SecretStr
+
+    from services.ratings.main import create_app
+    from support import RunningServer
+
+    production = stack.settings.model_copy(
+        update={"env": "production", "signing_secret": SecretStr("a-real-secret-for-this-test")})
+    server = await RunningServer(create_app(production), stack.settings.ratings_port).start()
+    try:
+        async with httpx.AsyncClient(base_url=server.url) as client:
+            r = await client.post("/v1/auth/magic-link", json={"email": "rep@example.com"})
+            assert r.status_code == 503 and "not configured" in r.json()["detail"]
+    finally:
+        await server.stop()

@@ -44,7 +44,9 @@ def create_app(settings: Settings) -> FastAPI:
         app.state.settings = settings
         app.state.public_url = settings.ratings_base_url
         app.state.magic_links = MagicLinks(secret)
-        app.state.mailer = ConsoleMailer()
+        # Printing sign-in links is for development only: they are secrets. Production
+        # needs real email delivery (SMTP arrives with issue 5's notifier channels).
+        app.state.mailer = None if settings.env == "production" else ConsoleMailer()
         try:
             yield
         finally:

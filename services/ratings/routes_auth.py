@@ -41,6 +41,8 @@ async def request_magic_link(body: MagicLinkIn, request: Request) -> dict[str, s
     """Email a sign-in link. The answer is the same whether or not the address has an
     account, so the endpoint cannot be used to find out who works here."""
     state = request.app.state
+    if state.mailer is None:
+        raise HTTPException(503, "email delivery is not configured, so sign-in links cannot be sent")
     user = await user_by_email(state.pool, body.email)
     if user is not None:
         links: MagicLinks = state.magic_links
