@@ -40,7 +40,12 @@ __all__ = [
 
 ASSET_ID_PATTERN = r"^[a-z0-9][a-z0-9_-]{0,79}$"
 AssetId = Annotated[str, StringConstraints(pattern=ASSET_ID_PATTERN)]
-ViewerIdField = Annotated[str, StringConstraints(min_length=1, max_length=128)]
+#: PostgreSQL text cannot hold NUL; a string with one would fail its whole batch at insert
+#: time, so free-text fields refuse it by pattern (checked in Rust, ~3x cheaper than a
+#: model-wide walk in Python on the aggregator's hot path).
+NO_NUL = r"^[^\x00]*$"
+ViewerIdField = Annotated[str, StringConstraints(min_length=1, max_length=128, pattern=NO_NUL)]
+FreeText = Annotated[str, StringConstraints(max_length=255, pattern=NO_NUL)]
 
 
 def utcnow() -> datetime:
@@ -106,11 +111,6 @@ def _scrub_nul(value: object) -> object:
 class _Frozen(BaseModel):
     model_config = ConfigDict(frozen=True, extra="ignore")
 
-    @model_validator(mode="before")
-    @classmethod
-    def _refuse_nul(cls, data: object) -> object:
-        return refuse_nul(data)
-
 
 class Device(_Frozen):
     """What the User-Agent says about the device, parsed by Matomo's Device Detector."""
@@ -118,8 +118,8 @@ class Device(_Frozen):
     device_class: DeviceClass = Field(
         DeviceClass.UNKNOWN, description="desktop, tablet, phone, bot or unknown"
     )
-    os: str | None = Field(None, max_length=64, examples=["iOS"])
-    browser: str | None = Field(None, max_length=64, examples=["Mobile Safari"])
+    os: FreeText | None = Field(None, max_length=64, examples=["iOS"])
+    browser: FreeText | None = Field(None, max_length=64, examples=["Mobile Safari"])
 
 
 class EventEnvelope(_Frozen):
@@ -142,7 +142,7 @@ class EventEnvelope(_Frozen):
     received_at: AwareDatetime = Field(default_factory=utcnow, description="When ingest got it")
     device: Device = Field(default_factory=Device)
     page: int | None = Field(None, ge=1, le=10_000, description="Page of a multi-page document")
-    referrer_host: str | None = Field(None, max_length=255, examples=["mail.google.com"])
+    referrer_host: FreeText | None = Field(None, examples=["mail.google.com"])
     source: Source = Field(description="pixel, beacon, api or link")
     view_id: UUID | None = Field(
         None, description="For dwell: the event_id of the view this time belongs to"

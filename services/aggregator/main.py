@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import gc
+
 import asyncpg
 
 from shared.db import create_pool
@@ -13,6 +15,14 @@ from .handlers import register_consumers
 __all__ = ["AggregatorService"]
 
 
+def _tune_gc_for_batches() -> None:
+    """Each batch allocates thousands of short-lived objects; with the default thresholds a
+    full collection (~50 ms) ran about once per batch, 16% of the aggregator's time (bench/).
+    Freeze what start-up built and collect the young generation less often."""
+    gc.freeze()
+    gc.set_threshold(50_000, 20, 20)
+
+
 class AggregatorService:
     """Start and stop the aggregator in any event loop: the CLI's, or a test's."""
 
@@ -22,6 +32,7 @@ class AggregatorService:
         self.pool: asyncpg.Pool | None = None
 
     async def start(self) -> None:
+        _tune_gc_for_batches()
         self.pool = await create_pool(self.settings.database_url, max_size=4)
         register_consumers(
             self.broker, self.pool, self.settings.topics, self.settings.aggregator_max_records

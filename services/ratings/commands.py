@@ -123,6 +123,7 @@ def subscribe_rating_commands(
         auto_offset_reset="earliest",
         ack_policy=AckPolicy.NACK_ON_ERROR,
         decoder=_raw,
+        fetch_max_wait_ms=100,  # tansu holds fetches for the full wait: keep taps snappy
     )
     async def on_rating_command(message: KafkaMessage) -> None:
         try:

@@ -1,0 +1,269 @@
+"""The printed report: the machine, then each figure beside its bare limit.
+
+Plain fixed-width text, so it pastes into docs/benchmarks.md and CI logs unchanged.
+"""
+
+from __future__ import annotations
+
+import importlib.metadata
+import importlib.util
+import os
+import platform
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+from .aggregator_bench import AggregatorRun
+from .bare import Throughput
+from .cpu import CpuUsage
+from .http_bench import HttpRun
+from .http_load import LoadResult
+from .latency import PipelineLatency
+from .stats import Latencies, percentile
+
+__all__ = ["AggregatorFigures", "LatencyFigures", "Report", "machine_lines"]
+
+#: What the aggregator should sustain on the 2-core reference machine.
+AGGREGATOR_TARGET = 20_000
+#: Other processes using more than this (% of one core) make a figure suspect.
+BUSY_MACHINE_PERCENT = 15.0
+
+
+@dataclass(frozen=True)
+class AggregatorFigures:
+    run: AggregatorRun
+    produce: Throughput
+    consume: Throughput
+    decode: Throughput
+    copy: Throughput
+    max_records: int
+
+
+@dataclass(frozen=True)
+class LatencyFigures:
+    pipeline: PipelineLatency
+    kafka: Latencies
+    rate: float
+    seconds: float
+
+
+@dataclass
+class Report:
+    started: datetime
+    command: str
+    machine: list[str]
+    sizes: str
+    http: HttpRun | None = None
+    aggregator: AggregatorFigures | None = None
+    latency: LatencyFigures | None = None
+
+    def render(self) -> str:
+        lines = [f"Glassboard benchmark - `{self.command}`, "
+                 f"{self.started:%Y-%m-%d %H:%M} UTC", *self.machine, self.sizes, ""]
+        if self.http:
+            lines += _http_section(self.http) + [""]
+        if self.aggregator:
+            lines += _aggregator_section(self.aggregator) + [""]
+        if self.latency:
+            lines += _latency_section(self.latency) + [""]
+        lines += self._summary()
+        return "\n".join(lines)
+
+    def _summary(self) -> list[str]:
+        rows: list[Sequence[str]] = [("figure", "glassboard", "bare limit", "ratio")]
+        if self.http:
+            ingest, hello = self.http.ingest.rate, self.http.hello.rate
+            rows.append(("pixel hits/s", _n(ingest), f"{_n(hello)} hello app", _pct(ingest, hello)))
+        if self.aggregator:
+            a = self.aggregator
+            rate = a.run.rate
+            rows.append(("aggregator events/s", _n(rate), f"{_n(a.produce.rate)} raw produce",
+                         _pct(rate, a.produce.rate)))
+            rows.append(("", "", f"{_n(a.consume.rate)} raw consume", _pct(rate, a.consume.rate)))
+            rows.append(("", "", f"{_n(a.copy.rate)} raw COPY", _pct(rate, a.copy.rate)))
+        if self.latency:
+            p, k = self.latency.pipeline.end_to_end, self.latency.kafka
+            rows.append(("hit -> asset-scores p50 ms", _ms(p.ms(50)),
+                         f"{_ms(k.ms(50))} Kafka round trip", _times(p.ms(50), k.ms(50))))
+            rows.append(("hit -> asset-scores p99 ms", _ms(p.ms(99)),
+                         f"{_ms(k.ms(99))} Kafka round trip", _times(p.ms(99), k.ms(99))))
+        return ["Summary", *_table(rows, indent=2)]
+
+
+def _http_section(run: HttpRun) -> list[str]:
+    header = ("", "req/s", "p50 ms", "p99 ms", "errors", "server CPU", "client CPU")
+
+    def row(name: str, r: LoadResult) -> tuple[str, ...]:
+        cpu = r.cpu.percent
+        return (name, _n(r.rate), _ms(_pct_ms(r.latencies, 50)), _ms(_pct_ms(r.latencies, 99)),
+                str(r.errors), _cpu(cpu.get("server")), _cpu(cpu.get("bench process")))
+
+    ok = run.published == run.distinct == run.answered
+    return [
+        f"1. Pixel hits through ingest: GET /px.gif?asset=..&viewer=.., one uvicorn process, "
+        f"access log off, {run.connections} keep-alive connections, {run.ingest.seconds:g} s "
+        "after warm-up",
+        *_table([header, row("ingest /px.gif", run.ingest),
+                 row("bare: hello app, same server", run.hello)], indent=2),
+        f"  ingest / hello: {_pct(run.ingest.rate, run.hello.rate)}",
+        *_cpu_lines("hello run", run.hello.cpu),
+        *_cpu_lines("ingest run", run.ingest.cpu),
+        f"  check: {_n(run.answered)} hits answered 200, {_n(run.published)} events on the "
+        f"topic, {_n(run.distinct)} distinct ids - {'ok' if ok else 'MISMATCH'}",
+    ]
+
+
+def _aggregator_section(a: AggregatorFigures) -> list[str]:
+    run = a.run
+    rate = run.rate
+    met = "met" if rate >= AGGREGATOR_TARGET else "MISSED"
+    if len(run.batches) < 2:
+        met = "not measured: fewer than two batches (use more --events)"
+    rows: list[Sequence[str]] = [
+        ("", "events/s", "seconds", "aggregator is"),
+        ("aggregator, AggregatorService", _n(rate) if rate else "-", f"{run.cycle_seconds:.2f}",
+         ""),
+        ("bare: aiokafka produce, acks in bulk", _n(a.produce.rate), f"{a.produce.seconds:.2f}",
+         _pct(rate, a.produce.rate)),
+        ("bare: aiokafka consume, getmany", _n(a.consume.rate), f"{a.consume.seconds:.2f}",
+         _pct(rate, a.consume.rate)),
+        ("bare: asyncpg COPY, plain table", _n(a.copy.rate), f"{a.copy.seconds:.2f}",
+         _pct(rate, a.copy.rate)),
+        ("floor: EventEnvelope decode, 1 core", _n(a.decode.rate), f"{a.decode.seconds:.2f}",
+         _pct(rate, a.decode.rate)),
+    ]
+    return [
+        f"2. Events through the aggregator: {_n(run.events)} events pre-published to `events` "
+        f"(6 partitions), then AggregatorService started (max_records {a.max_records})",
+        *_table(rows, indent=2),
+        f"  target >= {_n(AGGREGATOR_TARGET)} events/s: {met}",
+        f"  timed from the first batch's INSERT to the last one's: {len(run.batches)} batches "
+        f"of {run.mean_batch:,.0f} events on average",
+        f"  start-up, not in the rate: {run.startup_seconds:.1f} s from spawn to the first "
+        "batch (imports, pool, consumer group joins, first fetch)",
+        *_cpu_lines("while it drained", run.cpu),
+        f"  check: {run.check}",
+    ]
+
+
+def _latency_section(lat: LatencyFigures) -> list[str]:
+    p = lat.pipeline
+    rows: list[Sequence[str]] = [
+        ("", "p50 ms", "p99 ms", "max ms", "samples", "missing"),
+        ("pixel 200 -> asset-scores consumed", _ms(p.end_to_end.ms(50)), _ms(p.end_to_end.ms(99)),
+         _ms(p.end_to_end.ms(100)), _n(len(p.end_to_end.values)), str(p.end_to_end.missing)),
+        ("bare: Kafka produce -> consume", _ms(lat.kafka.ms(50)), _ms(lat.kafka.ms(99)),
+         _ms(lat.kafka.ms(100)), _n(len(lat.kafka.values)), str(lat.kafka.missing)),
+        ("pixel request -> 200 (same run)", _ms(p.http.ms(50)), _ms(p.http.ms(99)),
+         _ms(p.http.ms(100)), _n(len(p.http.values)), str(p.errors)),
+    ]
+    return [
+        f"3. Latency at a steady {lat.rate:g} hits/s for {lat.seconds:g} s (sent at "
+        f"{p.sent_rate:.0f}/s), one fresh asset per hit; Kafka baseline at the same rate",
+        *_table(rows, indent=2),
+        *_cpu_lines("while hits were sent", p.cpu),
+        "  both probes read with aiokafka defaults (fetch_max_wait_ms=500); a broker that holds",
+        "  a fetch until that wait ends (tansu does) adds up to that much per hop",
+    ]
+
+
+def _cpu_lines(when: str, usage: CpuUsage) -> list[str]:
+    """Who used the cores, and a warning when someone else took a real share of them."""
+    if not usage.percent:
+        return []
+    parts = ", ".join(f"{name} {_cpu(value)}" for name, value in usage.percent.items())
+    lines = [f"  CPU {when} (% of one core): {parts}, other processes {_cpu(usage.other)}"]
+    if usage.other is not None and usage.other > BUSY_MACHINE_PERCENT:
+        lines.append("  WARNING: other processes used the machine during this measurement; "
+                     "its figures are lower than an idle machine's")
+    return lines
+
+
+def machine_lines(infra_text: str, postgres_version: str) -> list[str]:
+    """Where the figures came from: they mean little without the machine beside them."""
+    cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    model = _cpu_model()
+    versions = ", ".join(
+        f"{name} {_version(name)}"
+        for name in ("uvicorn", "fastapi", "faststream", "aiokafka", "asyncpg", "pydantic")
+    )
+    loop = "uvloop" if importlib.util.find_spec("uvloop") else "asyncio"
+    http = "httptools" if importlib.util.find_spec("httptools") else "h11"
+    return [
+        f"machine: nproc {cpus}{f', {model}' if model else ''}, {_memory()}, "
+        f"{platform.system()} {platform.release()}",
+        f"python:  {platform.python_implementation()} {platform.python_version()}; {versions}",
+        f"server:  uvicorn loop={loop} http={http}, 1 worker per app",
+        f"infra:   {infra_text}; PostgreSQL {postgres_version}",
+        f"load:    {_loadavg()} (1/5/15-min load average when the run started)",
+    ]
+
+
+def _loadavg() -> str:
+    try:
+        return " ".join(Path("/proc/loadavg").read_text().split()[:3])
+    except OSError:
+        return "unknown"
+
+
+def _cpu_model() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor()
+
+
+def _memory() -> str:
+    try:
+        for line in Path("/proc/meminfo").read_text().splitlines():
+            if line.startswith("MemTotal:"):
+                return f"{int(line.split()[1]) / 1024 / 1024:.1f} GiB RAM"
+    except OSError:
+        pass
+    return "RAM unknown"
+
+
+def _version(name: str) -> str:
+    try:
+        return importlib.metadata.version(name)
+    except importlib.metadata.PackageNotFoundError:
+        return "?"
+
+
+def _table(rows: Sequence[Sequence[str]], indent: int = 0) -> list[str]:
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+    return [
+        " " * indent + "  ".join(
+            cell.ljust(widths[i]) if i == 0 else cell.rjust(widths[i]) for i, cell in enumerate(r)
+        ).rstrip()
+        for r in rows
+    ]
+
+
+def _pct_ms(latencies: Sequence[float], pct: float) -> float | None:
+    value = percentile(latencies, pct)
+    return None if value is None else value * 1000.0
+
+
+def _n(value: float) -> str:
+    return f"{value:,.0f}"
+
+
+def _ms(value: float | None) -> str:
+    return "-" if value is None else f"{value:.1f}"
+
+
+def _cpu(value: float | None) -> str:
+    return "-" if value is None else f"{value:.0f}%"
+
+
+def _pct(part: float, whole: float) -> str:
+    return f"{100.0 * part / whole:.0f}%" if whole else "-"
+
+
+def _times(value: float | None, base: float | None) -> str:
+    return f"{value / base:.1f}x" if value is not None and base else "-"
