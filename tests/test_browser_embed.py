@@ -32,10 +32,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from browser_support import CHROMIUM, CHROMIUM_ARGS, skip_module_without_chromium
 
-CHROMIUM = Path("/usr/bin/chromium")
-if not CHROMIUM.exists() and "CI" not in os.environ:
-    pytest.skip("needs Debian's chromium (apt-get install chromium)", allow_module_level=True)
+skip_module_without_chromium()
 
 # Imported after the skip, so a machine without the browser tooling skips cleanly.
 from playwright.async_api import (  # noqa: E402
@@ -56,11 +55,6 @@ from support import RunningServer, Stack, eventually  # noqa: E402
 
 pytestmark = pytest.mark.browser
 
-# Without the background-networking flags Chromium tries to reach Google and is refused.
-CHROMIUM_ARGS = (
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
-)
 ASSET = "acme-flow-3-sheet"
 SCREENSHOT = Path(__file__).resolve().parents[1] / "docs" / "screenshots" / "embed-page.png"
 #: The "done when" bound: usage shows the visit within this long after the reader leaves.

@@ -26,10 +26,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from browser_support import CHROMIUM, CHROMIUM_ARGS, skip_module_without_chromium
 
-CHROMIUM = Path("/usr/bin/chromium")
-if not CHROMIUM.exists() and "CI" not in os.environ:
-    pytest.skip("needs Debian's chromium (apt-get install chromium)", allow_module_level=True)
+skip_module_without_chromium()
 
 import asyncpg  # noqa: E402
 import httpx  # noqa: E402
@@ -46,10 +45,6 @@ from support import RunningServer, Stack, eventually  # noqa: E402
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM_ARGS = (
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
-)
 PHONE: dict[str, Any] = {
     "viewport": {"width": 390, "height": 844},
     "device_scale_factor": 2,

@@ -1,0 +1,24 @@
+"""What both browser test modules need: Debian's Chromium, its flags, and the skip rule."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+__all__ = ["CHROMIUM", "CHROMIUM_ARGS", "skip_module_without_chromium"]
+
+CHROMIUM = Path("/usr/bin/chromium")
+# Without the background-networking flags Chromium tries to reach Google and is refused.
+CHROMIUM_ARGS = (
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+)
+
+
+def skip_module_without_chromium() -> None:
+    """Skip only on a developer machine without the browser; under CI a missing browser
+    must fail loudly, never pass by skipping."""
+    if not CHROMIUM.exists() and "CI" not in os.environ:
+        pytest.skip("needs Debian's chromium (apt-get install chromium)", allow_module_level=True)
