@@ -119,25 +119,26 @@ async def _owner_id(conn: asyncpg.Connection | asyncpg.Pool, email: str) -> int:
     return (await find_or_create_user(conn, email, Role.MARKETING)).id
 
 
-async def insert_asset(pool: asyncpg.Pool, asset: AssetIn) -> dict[str, Any] | None:
-    """The new asset, or None when the id is taken."""
+async def _write_asset(pool: asyncpg.Pool, statement: str, asset: AssetIn) -> dict[str, Any] | None:
+    """Run INSERT_ASSET or UPDATE_ASSET with the owner resolved to a user; the asset as
+    stored, or None when the statement touched no row."""
     async with pool.acquire() as conn, conn.transaction():
         owner = await _owner_id(conn, asset.owner_email)
-        created = await conn.fetchval(
-            INSERT_ASSET, asset.id, asset.title, asset.type, str(asset.url),
+        written = await conn.fetchval(
+            statement, asset.id, asset.title, asset.type, str(asset.url),
             asset.owner_email, owner, asset.tags, asset.stage,
         )
-    return await fetch_asset(pool, asset.id) if created else None
+    return await fetch_asset(pool, asset.id) if written else None
+
+
+async def insert_asset(pool: asyncpg.Pool, asset: AssetIn) -> dict[str, Any] | None:
+    """The new asset, or None when the id is taken."""
+    return await _write_asset(pool, INSERT_ASSET, asset)
 
 
 async def update_asset(pool: asyncpg.Pool, asset: AssetIn) -> dict[str, Any] | None:
-    async with pool.acquire() as conn, conn.transaction():
-        owner = await _owner_id(conn, asset.owner_email)
-        updated = await conn.fetchval(
-            UPDATE_ASSET, asset.id, asset.title, asset.type, str(asset.url),
-            asset.owner_email, owner, asset.tags, asset.stage,
-        )
-    return await fetch_asset(pool, asset.id) if updated else None
+    """The updated asset, or None when there is no asset with that id."""
+    return await _write_asset(pool, UPDATE_ASSET, asset)
 
 
 async def delete_asset(pool: asyncpg.Pool, asset_id: str) -> bool:

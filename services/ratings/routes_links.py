@@ -8,12 +8,12 @@ from datetime import datetime, timezone
 from html import escape
 from typing import Any
 
-from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi import APIRouter, Depends, Request
 
 from shared.signing import rating_link_url
 
-from . import repo
 from .auth import current_user
+from .routes_ratings import rateable_asset
 from .users import User
 
 __all__ = ["LINK_LIFETIME_SECONDS", "rating_links_html", "router"]
@@ -46,11 +46,7 @@ def rating_links_html(title: str, urls: list[str]) -> str:
 async def rating_links(asset_id: str, request: Request,
                        user: User = Depends(current_user)) -> dict[str, Any]:
     """Your five one-tap links (1 to 5 stars) for this asset, valid for 30 days."""
-    asset = await repo.fetch_asset(request.app.state.pool, asset_id, user.id)
-    if asset is None:
-        raise HTTPException(404, f"unknown asset {asset_id!r}")
-    if asset["owner_id"] == user.id:
-        raise HTTPException(403, "owners cannot rate their own assets: ratings must be candid")
+    asset = await rateable_asset(request, asset_id, user)
     settings = request.app.state.settings
     expires_at = int(time.time()) + LINK_LIFETIME_SECONDS
     secret = settings.signing_secret.get_secret_value()

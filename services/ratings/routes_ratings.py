@@ -14,7 +14,7 @@ from .auth import current_user
 from .rating_store import RatingChange, apply_rating
 from .users import User
 
-__all__ = ["router"]
+__all__ = ["rateable_asset", "router"]
 
 router = APIRouter()
 
@@ -32,7 +32,8 @@ class RatingIn(BaseModel):
     context: RatingContext = Field(default_factory=RatingContext)
 
 
-async def _rateable(request: Request, asset_id: str, user: User) -> dict[str, Any]:
+async def rateable_asset(request: Request, asset_id: str, user: User) -> dict[str, Any]:
+    """The asset, if it exists and ``user`` may rate it (owners may not): else 404 or 403."""
     asset = await repo.fetch_asset(request.app.state.pool, asset_id, user.id)
     if asset is None:
         raise HTTPException(404, f"unknown asset {asset_id!r}")
@@ -51,7 +52,7 @@ async def _change(request: Request, change: RatingChange) -> None:
 async def rate(asset_id: str, body: RatingIn, request: Request,
                user: User = Depends(current_user)) -> dict[str, Any]:
     """Rate, or rate again (replaces your rating)."""
-    await _rateable(request, asset_id, user)
+    await rateable_asset(request, asset_id, user)
     await _change(request, RatingChange(
         asset_id=asset_id, user_id=user.id, stars=body.stars, at=utcnow(), source=Source.API,
         comment=body.comment or None, context=body.context.model_dump(exclude_none=True),
@@ -61,7 +62,7 @@ async def rate(asset_id: str, body: RatingIn, request: Request,
 
 @router.delete("/v1/assets/{asset_id}/rating", status_code=204)
 async def withdraw(asset_id: str, request: Request, user: User = Depends(current_user)) -> Response:
-    await _rateable(request, asset_id, user)
+    await rateable_asset(request, asset_id, user)
     await _change(request, RatingChange(asset_id=asset_id, user_id=user.id, stars=None,
                                         at=utcnow(), source=Source.API))
     return Response(status_code=204)
