@@ -18,6 +18,7 @@ from pydantic import (
     ConfigDict,
     Field,
     StringConstraints,
+    ValidationError,
     field_validator,
     model_validator,
 )
@@ -31,6 +32,7 @@ __all__ = [
     "EventType",
     "RejectReason",
     "contains_nul",
+    "describe_errors",
     "refuse_nul",
     "RejectedEvent",
     "Source",
@@ -46,6 +48,14 @@ AssetId = Annotated[str, StringConstraints(pattern=ASSET_ID_PATTERN)]
 NO_NUL = r"^[^\x00]*$"
 ViewerIdField = Annotated[str, StringConstraints(min_length=1, max_length=128, pattern=NO_NUL)]
 FreeText = Annotated[str, StringConstraints(max_length=255, pattern=NO_NUL)]
+
+
+def describe_errors(exc: ValidationError, whole: str = "body") -> str:
+    """One line a person can act on: ``field.path: message; ...``, ``whole`` naming errors
+    about the input as a whole."""
+    return "; ".join(
+        f"{'.'.join(str(p) for p in err['loc']) or whole}: {err['msg']}" for err in exc.errors()
+    )
 
 
 def utcnow() -> datetime:

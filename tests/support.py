@@ -145,6 +145,13 @@ class Stack:
             headers={"authorization": f"Bearer {self._tokens[role]}"},
         )
 
+    async def rejected_summary(self) -> dict[str, Any]:
+        """GET /v1/rejected-events/summary as an admin."""
+        async with await self.client() as client:
+            response = await client.get("/v1/rejected-events/summary")
+            response.raise_for_status()
+            return response.json()  # type: ignore[no-any-return]
+
     async def usage(self, asset_id: str, window: str = "7d") -> dict[str, Any]:
         async with await self.client() as client:
             response = await client.get(f"/v1/assets/{asset_id}/usage", params={"window": window})

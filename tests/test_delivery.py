@@ -178,9 +178,7 @@ async def test_invalid_messages_go_to_the_dead_letter_topic_and_valid_ones_still
     assert any("occurred_at" in r and "source" in r for r in reasons)
     assert dead[0].value == b"\x00not json at all"
 
-
-    async with await stack.client() as client:
-        summary = (await client.get("/v1/rejected-events/summary")).json()
+    summary = await stack.rejected_summary()
     assert summary["by_reason"] == {"invalid": 2}
 
 

@@ -88,11 +88,7 @@ async def test_bots_are_kept_out_of_counts_and_kept_with_their_reason(stack: Sta
     usage = await eventually(lambda: stack.usage("case-study"), lambda u: u["views"] == 1)
     assert [d["device_class"] for d in usage["devices"]] == ["desktop"]
 
-    async def summary() -> dict[str, object]:
-        async with await stack.client() as client:
-            return (await client.get("/v1/rejected-events/summary")).json()  # type: ignore[no-any-return]
-
-    result = await eventually(summary, lambda s: s["total"] == 4)
+    result = await eventually(stack.rejected_summary, lambda s: s["total"] == 4)
     assert result["by_reason"] == {"bot": 4}
     # A moment later the bot hits still have not counted.
     assert (await stack.usage("case-study"))["views"] == 1

@@ -9,7 +9,7 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
-from shared.events import RejectedEvent, RejectReason
+from shared.events import RejectedEvent, RejectReason, describe_errors
 
 __all__ = ["decode_records"]
 
@@ -35,9 +35,7 @@ def decode_records(
 
 def _rejection(record: Any, exc: ValidationError) -> RejectedEvent:
     where = f"{record.topic}:{record.partition}:{record.offset}"
-    reason = "; ".join(
-        f"{'.'.join(str(p) for p in e['loc']) or 'message'}: {e['msg']}" for e in exc.errors()
-    )
+    reason = describe_errors(exc, whole="message")
     raw = (record.value or b"")[:2000].decode("utf-8", errors="replace")
     return RejectedEvent(
         event_id=uuid.uuid5(_DLQ_NAMESPACE, where),

@@ -11,7 +11,15 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from pydantic import ValidationError
 
-from shared.events import DeviceClass, EventEnvelope, RejectedEvent, RejectReason, Source, utcnow
+from shared.events import (
+    DeviceClass,
+    EventEnvelope,
+    RejectedEvent,
+    RejectReason,
+    Source,
+    describe_errors,
+    utcnow,
+)
 
 from . import metrics
 from .enrich import referrer_host, tracking_refused
@@ -217,9 +225,7 @@ def _too_large(limit: int) -> Response:
 
 def _short_error(exc: Exception) -> str:
     if isinstance(exc, ValidationError):
-        return "; ".join(
-            f"{'.'.join(str(p) for p in err['loc']) or 'body'}: {err['msg']}" for err in exc.errors()
-        )[:500]
+        return describe_errors(exc)[:500]
     return str(exc)[:500]
 
 
