@@ -45,7 +45,7 @@ class Weights:
 class AssetSignals:
     asset_id: str
     asset_type: str
-    bayesian_average: float  # 1..5, from services.ratings.scores
+    bayesian_average: float  # 1..5, from shared.rating_math
     unique_viewers: int
     engaged_ms_per_view: float
     downloads: int

@@ -42,6 +42,8 @@ class Settings(BaseSettings):
     max_body_bytes: int = Field(1_048_576, alias="INGEST_MAX_BODY_BYTES")
     #: Aggregator batch size: bigger batches amortise one transaction over more events.
     aggregator_max_records: int = Field(5000, alias="AGGREGATOR_MAX_RECORDS")
+    #: Seconds between keep-alive comments on an idle score stream (SSE).
+    sse_heartbeat_seconds: float = Field(15.0, gt=0, alias="SSE_HEARTBEAT_SECONDS")
     log_level: str = Field("INFO", alias="LOG_LEVEL")
     #: Namespaces every topic and consumer group, so stacks can share a cluster.
     topic_prefix: str = Field("", alias="KAFKA_TOPIC_PREFIX")

@@ -18,7 +18,7 @@ from services.aggregator.usage import (
     split_countable,
     summarize,
 )
-from services.ratings.scores import (
+from shared.rating_math import (
     SCALE_MIDPOINT,
     Histogram,
     Prior,

@@ -16,6 +16,7 @@ import asyncio
 import logging
 import time
 from collections.abc import Sequence
+from datetime import date, datetime, timezone
 from typing import Any
 
 import asyncpg
@@ -31,6 +32,7 @@ from shared.topics import DLQ_REASON_HEADER, Topics
 from . import metrics
 from .decoding import decode_records
 from .repo import apply_events, store_rejected
+from .score_state import ScoreContext
 
 __all__ = ["register_consumers"]
 
@@ -40,9 +42,28 @@ log = logging.getLogger(__name__)
 RETRY_PAUSE_SECONDS = 1.0
 
 
+class ScoringDays:
+    """The score context of each batch. The first batch of a UTC day (and of a process)
+    rescores the whole catalog: overnight every window moved on by a day."""
+
+    def __init__(self, prior_weight: float) -> None:
+        self.prior_weight = prior_weight
+        self._rescored_on: date | None = None
+
+    def context(self) -> ScoreContext:
+        today = datetime.now(timezone.utc).date()
+        return ScoreContext(today, self.prior_weight, whole_catalog=today != self._rescored_on)
+
+    def committed(self, ctx: ScoreContext) -> None:
+        if ctx.whole_catalog:
+            self._rescored_on = ctx.today
+
+
 def register_consumers(
-    broker: KafkaBroker, pool: asyncpg.Pool, topics: Topics, max_records: int
+    broker: KafkaBroker, pool: asyncpg.Pool, topics: Topics, max_records: int,
+    prior_weight: float,
 ) -> None:
+    days = ScoringDays(prior_weight)
     subscribe = dict(
         batch=True,
         max_records=max_records,
@@ -60,7 +81,7 @@ def register_consumers(
 
     @broker.subscriber(topics.events.name, group_id=topics.group_aggregator, **subscribe)  # type: ignore[call-overload]
     async def on_events(message: KafkaMessage) -> None:
-        await _guarded(message, lambda records: _apply_event_batch(broker, pool, topics, records))
+        await _guarded(message, lambda records: _apply_event_batch(broker, pool, topics, days, records))
 
     @broker.subscriber(
         topics.events_rejected.name, group_id=topics.group_rejected_store, **subscribe
@@ -107,20 +128,23 @@ async def _dead_letter(
 
 
 async def _apply_event_batch(
-    broker: KafkaBroker, pool: asyncpg.Pool, topics: Topics, records: Sequence[Any]
+    broker: KafkaBroker, pool: asyncpg.Pool, topics: Topics, days: ScoringDays,
+    records: Sequence[Any],
 ) -> None:
     events, bad = decode_records(records, EventEnvelope)
     if bad:
         await _dead_letter(broker, topics, bad)
     invalid = [rejection for _, rejection in bad]
+    scoring = days.context()
     try:
         async with pool.acquire() as conn, conn.transaction():
-            updates = await apply_events(conn, events, invalid)
+            updates = await apply_events(conn, events, invalid, scoring)
     except (asyncpg.DataError, UnicodeError):
         # A value PostgreSQL refuses (it passed validation) must not block the partition:
         # apply one event per transaction and dead-letter the ones that fail.
         log.warning("batch hit a data error; isolating the bad events", exc_info=True)
-        updates = await _apply_one_by_one(broker, pool, topics, events, invalid)
+        updates = await _apply_one_by_one(broker, pool, topics, events, invalid, scoring)
+    days.committed(scoring)
     if updates:
         await publish_keyed(
             broker,
@@ -137,6 +161,7 @@ async def _apply_one_by_one(
     topics: Topics,
     events: Sequence[EventEnvelope],
     invalid: Sequence[RejectedEvent],
+    scoring: ScoreContext,
 ) -> list[AssetScoreUpdate]:
     latest: dict[str, AssetScoreUpdate] = {}
     async with pool.acquire() as conn:
@@ -145,7 +170,7 @@ async def _apply_one_by_one(
         for event in events:
             try:
                 async with conn.transaction():
-                    updates = await apply_events(conn, [event], [])
+                    updates = await apply_events(conn, [event], [], scoring)
             except (asyncpg.DataError, UnicodeError) as exc:
                 rejection = RejectedEvent(
                     event_id=event.event_id, reason=RejectReason.INVALID,

@@ -35,7 +35,8 @@ class AggregatorService:
         _tune_gc_for_batches()
         self.pool = await create_pool(self.settings.database_url, max_size=4)
         register_consumers(
-            self.broker, self.pool, self.settings.topics, self.settings.aggregator_max_records
+            self.broker, self.pool, self.settings.topics, self.settings.aggregator_max_records,
+            self.settings.rating_prior_weight,
         )
         await self.broker.start()
 

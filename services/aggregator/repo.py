@@ -16,8 +16,9 @@ from uuid import UUID
 import asyncpg
 
 from shared.events import EventEnvelope, RejectedEvent, RejectReason
-from shared.scores import AssetScoreUpdate, UsageTotals
+from shared.scores import AssetScoreUpdate
 
+from .score_state import ScoreContext, refresh_scores
 from .usage import (
     BatchUsage,
     GuardKey,
@@ -26,7 +27,6 @@ from .usage import (
     first_of_each_id,
     guard_key,
     rating_deltas,
-    rating_summary,
     split_countable,
     summarize,
 )
@@ -119,28 +119,6 @@ ON CONFLICT (asset_id, day, stars) DO UPDATE SET
     ratings = rating_daily.ratings + excluded.ratings
 """
 
-# The state of every touched asset: usage totals (absent for an asset only ever rated)
-# and the all-time rating histogram. updated_at moves when this batch changed the
-# ratings, so a reader that keeps the newest message sees a rating-only change.
-SELECT_SCORES = """
-SELECT k.asset_id, t.views, t.unique_viewers, t.downloads, t.engaged_ms, t.wall_ms,
-       t.last_event_at,
-       CASE WHEN t.updated_at IS NULL OR k.asset_id = any($2::text[]) THEN now()
-            ELSE t.updated_at END AS updated_at,
-       r.s1, r.s2, r.s3, r.s4, r.s5
-FROM unnest($1::text[]) AS k(asset_id)
-LEFT JOIN asset_totals t ON t.asset_id = k.asset_id
-CROSS JOIN LATERAL (
-    SELECT coalesce(sum(d.ratings) FILTER (WHERE d.stars = 1), 0)::bigint AS s1,
-           coalesce(sum(d.ratings) FILTER (WHERE d.stars = 2), 0)::bigint AS s2,
-           coalesce(sum(d.ratings) FILTER (WHERE d.stars = 3), 0)::bigint AS s3,
-           coalesce(sum(d.ratings) FILTER (WHERE d.stars = 4), 0)::bigint AS s4,
-           coalesce(sum(d.ratings) FILTER (WHERE d.stars = 5), 0)::bigint AS s5
-    FROM rating_daily d WHERE d.asset_id = k.asset_id
-) r
-ORDER BY k.asset_id
-"""
-
 INSERT_REJECTED = """
 INSERT INTO rejected_events (event_id, reason, detail, asset_id, source, received_at, payload)
 SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[],
@@ -183,9 +161,11 @@ async def apply_events(
     conn: asyncpg.Connection,
     events: Sequence[EventEnvelope],
     invalid: Sequence[RejectedEvent],
+    scoring: ScoreContext,
 ) -> list[AssetScoreUpdate]:
-    """Apply one batch inside the caller's transaction; returns the state of every asset
-    the batch names, for the ``asset-scores`` topic. Replaying a batch changes nothing."""
+    """Apply one batch inside the caller's transaction; returns the new state of every
+    asset the batch names and of every peer whose score moved, for ``asset-scores``.
+    Replaying a batch changes no count."""
     events = first_of_each_id(events)
     batch_assets = sorted({e.asset_id for e in events})
     known = {r["id"] for r in await conn.fetch(KNOWN_ASSETS, batch_assets)}
@@ -209,25 +189,7 @@ async def apply_events(
 
     touched = sorted({e.asset_id for e in countable})
     rerated = sorted({asset for asset, _, _ in ratings})
-    return [_score_update(r) for r in await conn.fetch(SELECT_SCORES, touched, rerated)]
-
-
-def _score_update(row: asyncpg.Record) -> AssetScoreUpdate:
-    totals = (
-        UsageTotals(
-            views=row["views"], unique_viewers=row["unique_viewers"], downloads=row["downloads"],
-            engaged_ms=row["engaged_ms"], wall_ms=row["wall_ms"],
-        )
-        if row["views"] is not None
-        else UsageTotals()
-    )
-    return AssetScoreUpdate(
-        asset_id=row["asset_id"],
-        totals=totals,
-        last_event_at=row["last_event_at"],
-        updated_at=row["updated_at"],
-        ratings=rating_summary({stars: row[f"s{stars}"] for stars in range(1, 6)}),
-    )
+    return await refresh_scores(conn, touched, rerated, scoring)
 
 
 _REJECTION_DETAIL = {

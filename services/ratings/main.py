@@ -20,9 +20,11 @@ from .outbox import OutboxRelay
 from .pages import router as pages_router
 from .routes import router
 from .routes_auth import router as auth_router
+from .routes_board_api import router as board_api_router
 from .routes_links import router as links_router
 from .routes_ratings import router as ratings_router
 from .routes_scores import router as scores_router
+from .score_feed import ScoreHub
 
 __all__ = ["create_app"]
 
@@ -39,7 +41,12 @@ def create_app(settings: Settings) -> FastAPI:
         app.state.outbox = OutboxRelay(app.state.pool, broker, settings.topics.events.name)
         # Subscribers must be registered before the broker starts.
         subscribe_rating_commands(broker, settings.topics, app.state.pool, app.state.outbox)
+        app.state.score_hub = ScoreHub()
+        app.state.score_hub.listen(broker, settings.topics)
         await broker.start()
+        # After the reader is positioned at the topic's end: together they miss nothing.
+        await app.state.score_hub.catch_up(app.state.pool)
+        app.state.score_hub.start_polling(app.state.pool)
         app.state.outbox.start()
         app.state.settings = settings
         app.state.public_url = settings.ratings_base_url
@@ -51,6 +58,7 @@ def create_app(settings: Settings) -> FastAPI:
             yield
         finally:
             await app.state.outbox.stop()
+            await app.state.score_hub.stop()
             await broker.stop()
             await app.state.pool.close()
 
@@ -64,6 +72,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(ratings_router)
     app.include_router(links_router)
     app.include_router(scores_router)
+    app.include_router(board_api_router)
     app.include_router(pages_router)
     app.mount("/metrics", make_asgi_app())
     return app

@@ -7,9 +7,10 @@ from typing import Any
 
 from fastapi import APIRouter, Depends, HTTPException, Request
 
+from shared.rating_math import Histogram, Score, score
+
 from . import score_repo
 from .auth import current_user
-from .scores import Histogram, Score, score
 from .usage import window_start
 from .users import User
 

@@ -1,0 +1,189 @@
+"""Recompute content scores after a batch and keep the latest state per asset.
+
+Runs inside the batch's transaction, after its usage and rating writes. An advisory lock
+serialises this step across aggregator processes, which gives two guarantees:
+- each recomputation reads the other processes' committed batches, so peers compare on
+  the same figures;
+- revisions come from one sequence in commit order, so "revision > N" never skips a state
+  (the score streams resume on that).
+
+Which assets get a new state: every asset the batch touched (even when nothing changed, so
+a replay is visible), and every peer whose score moved because of it. Peers are the assets
+of the touched types; a batch that changed ratings rescoring the whole catalog, because
+the Bayesian prior is the catalog-wide mean.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+import asyncpg
+
+from shared.scores import AssetScoreUpdate, WindowScore
+
+from .content import CURRENT, PREVIOUS, PeriodKey, PeriodUsage, window_bounds, window_scores
+from .usage import rating_summary
+
+__all__ = ["ScoreContext", "refresh_scores"]
+
+#: Any constant works; it only has to be the same in every aggregator.
+SCORE_LOCK_KEY = 0x61_73_73_65  # "asse"
+
+LOCK = "SELECT pg_advisory_xact_lock($1)"
+
+SELECT_PEERS = """
+SELECT id, type FROM assets
+WHERE $1 OR type IN (SELECT type FROM assets WHERE id = any($2::text[]))
+"""
+
+# One row per asset and window; the previous period is [previous_from, current_from).
+SELECT_USAGE_SUMS = """
+SELECT p.id AS asset_id, w.name AS score_window,
+       coalesce(sum(u.views) FILTER (WHERE u.day >= w.current_from), 0)::bigint AS views,
+       coalesce(sum(u.unique_viewers) FILTER (WHERE u.day >= w.current_from), 0)::bigint AS viewer_days,
+       coalesce(sum(u.downloads) FILTER (WHERE u.day >= w.current_from), 0)::bigint AS downloads,
+       coalesce(sum(u.engaged_ms) FILTER (WHERE u.day >= w.current_from), 0)::bigint AS engaged_ms,
+       coalesce(sum(u.views) FILTER (WHERE u.day < w.current_from), 0)::bigint AS prev_views,
+       coalesce(sum(u.unique_viewers) FILTER (WHERE u.day < w.current_from), 0)::bigint AS prev_viewer_days,
+       coalesce(sum(u.downloads) FILTER (WHERE u.day < w.current_from), 0)::bigint AS prev_downloads,
+       coalesce(sum(u.engaged_ms) FILTER (WHERE u.day < w.current_from), 0)::bigint AS prev_engaged_ms
+FROM unnest($1::text[]) AS p(id)
+CROSS JOIN unnest($2::text[], $3::date[], $4::date[]) AS w(name, current_from, previous_from)
+JOIN usage_daily u ON u.asset_id = p.id AND u.device_class = 'all'
+                  AND u.day >= w.previous_from AND u.day <= $5
+GROUP BY p.id, w.name
+"""
+
+# Ratings of the whole catalog (the prior needs them all), per asset, window and period.
+SELECT_RATING_SUMS = """
+SELECT d.asset_id, w.name AS score_window, d.day >= w.current_from AS is_current, d.stars,
+       sum(d.ratings)::bigint AS ratings
+FROM unnest($1::text[], $2::date[], $3::date[]) AS w(name, current_from, previous_from)
+JOIN rating_daily d ON d.day >= w.previous_from AND d.day <= $4
+JOIN assets a ON a.id = d.asset_id
+GROUP BY d.asset_id, w.name, is_current, d.stars
+"""
+
+SELECT_STORED_SCORES = """
+SELECT asset_id, message -> 'scores' AS scores FROM asset_score_state
+WHERE asset_id = any($1::text[])
+"""
+
+# Catalog fields, all-time usage totals (absent for an asset only ever rated) and the
+# all-time rating histogram of each asset to publish.
+SELECT_STATES = """
+SELECT a.id AS asset_id, a.title, a.type, a.stage, a.owner_email,
+       t.views, t.unique_viewers, t.downloads, t.engaged_ms, t.wall_ms, t.last_event_at,
+       now() AS updated_at, r.s1, r.s2, r.s3, r.s4, r.s5
+FROM unnest($1::text[]) AS k(asset_id)
+JOIN assets a ON a.id = k.asset_id
+LEFT JOIN asset_totals t ON t.asset_id = k.asset_id
+CROSS JOIN LATERAL (
+    SELECT coalesce(sum(d.ratings) FILTER (WHERE d.stars = 1), 0)::bigint AS s1,
+           coalesce(sum(d.ratings) FILTER (WHERE d.stars = 2), 0)::bigint AS s2,
+           coalesce(sum(d.ratings) FILTER (WHERE d.stars = 3), 0)::bigint AS s3,
+           coalesce(sum(d.ratings) FILTER (WHERE d.stars = 4), 0)::bigint AS s4,
+           coalesce(sum(d.ratings) FILTER (WHERE d.stars = 5), 0)::bigint AS s5
+    FROM rating_daily d WHERE d.asset_id = k.asset_id
+) r
+ORDER BY a.id
+"""
+
+NEXT_REVISIONS = "SELECT nextval('score_revisions') AS revision FROM generate_series(1, $1)"
+
+UPSERT_STATES = """
+INSERT INTO asset_score_state (asset_id, revision, message, updated_at)
+SELECT *, now() FROM unnest($1::text[], $2::bigint[], $3::text[]::jsonb[])
+ON CONFLICT (asset_id) DO UPDATE SET
+    revision = excluded.revision, message = excluded.message, updated_at = now()
+"""
+
+
+@dataclass(frozen=True)
+class ScoreContext:
+    """What a recomputation needs beside the database: the day, and the prior's weight."""
+
+    today: date
+    prior_weight: float
+    #: Rescore every asset (the first batch of a day: windows moved on overnight).
+    whole_catalog: bool = False
+
+
+async def refresh_scores(
+    conn: asyncpg.Connection, touched: Sequence[str], rerated: Sequence[str], ctx: ScoreContext
+) -> list[AssetScoreUpdate]:
+    """New states for the touched assets and the peers whose scores moved; stored, and
+    returned for publishing once the transaction commits."""
+    if not touched and not ctx.whole_catalog:
+        return []
+    await conn.execute(LOCK, SCORE_LOCK_KEY)
+    everything = ctx.whole_catalog or bool(rerated)
+    asset_types = {r["id"]: r["type"] for r in await conn.fetch(SELECT_PEERS, everything, touched)}
+    scores = await _compute(conn, asset_types, ctx)
+    stored = {r["asset_id"]: r["scores"] for r in await conn.fetch(SELECT_STORED_SCORES,
+                                                                    sorted(asset_types))}
+    changed = {
+        asset_id for asset_id, windows in scores.items()
+        if stored.get(asset_id) != {w: s.model_dump(mode="json") for w, s in windows.items()}
+    }
+    to_publish = sorted(set(touched) | changed)
+    if not to_publish:
+        return []
+    rows = await conn.fetch(SELECT_STATES, to_publish)
+    revisions = [r["revision"] for r in await conn.fetch(NEXT_REVISIONS, len(rows))]
+    updates = [
+        _state(row, revision, scores.get(row["asset_id"], {}))
+        for row, revision in zip(rows, revisions)
+    ]
+    await conn.execute(
+        UPSERT_STATES,
+        [u.asset_id for u in updates],
+        [u.revision for u in updates],
+        [u.model_dump_json() for u in updates],
+    )
+    return updates
+
+
+async def _compute(
+    conn: asyncpg.Connection, asset_types: dict[str, str], ctx: ScoreContext
+) -> dict[str, dict[str, WindowScore]]:
+    bounds = window_bounds(ctx.today)
+    names = sorted(bounds)
+    starts = [bounds[n].current_from for n in names]
+    previous_starts = [bounds[n].previous_from for n in names]
+    usage: dict[PeriodKey, PeriodUsage] = {}
+    for r in await conn.fetch(SELECT_USAGE_SUMS, sorted(asset_types), names, starts,
+                              previous_starts, ctx.today):
+        key = (r["asset_id"], r["score_window"])
+        usage[(*key, CURRENT)] = PeriodUsage(r["views"], r["viewer_days"], r["downloads"],
+                                             r["engaged_ms"])
+        usage[(*key, PREVIOUS)] = PeriodUsage(r["prev_views"], r["prev_viewer_days"],
+                                              r["prev_downloads"], r["prev_engaged_ms"])
+    ratings: dict[PeriodKey, dict[int, int]] = {}
+    for r in await conn.fetch(SELECT_RATING_SUMS, names, starts, previous_starts, ctx.today):
+        period = CURRENT if r["is_current"] else PREVIOUS
+        ratings.setdefault((r["asset_id"], r["score_window"], period), {})[r["stars"]] = r["ratings"]
+    return window_scores(asset_types, usage, ratings, bounds, ctx.prior_weight)
+
+
+def _state(row: asyncpg.Record, revision: int, scores: dict[str, WindowScore]) -> AssetScoreUpdate:
+    totals: dict[str, Any] = (
+        {k: row[k] for k in ("views", "unique_viewers", "downloads", "engaged_ms", "wall_ms")}
+        if row["views"] is not None else {}
+    )
+    return AssetScoreUpdate(
+        asset_id=row["asset_id"],
+        revision=revision,
+        title=row["title"],
+        asset_type=row["type"],
+        stage=row["stage"],
+        owner_email=row["owner_email"],
+        totals=totals,  # type: ignore[arg-type]
+        last_event_at=row["last_event_at"],
+        updated_at=row["updated_at"],
+        ratings=rating_summary({stars: row[f"s{stars}"] for stars in range(1, 6)}),
+        scores=scores,
+    )
