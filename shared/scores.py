@@ -71,7 +71,10 @@ class WindowScore(BaseModel):
     positive_ratings: int = Field(0, description="4 and 5 star ratings inside the window")
     wilson_lower_bound: float = Field(
         0.0, description="95% lower bound of the share of 4-5 star ratings; ranks by rating")
+    previous_rating_count: int = Field(0, description="Ratings given in the previous period")
+    previous_positive_ratings: int = 0
     views: int = 0
+    previous_views: int = Field(0, description="Views in the previous period")
     viewer_days: int = Field(0, description="Unique viewers per day, added up over the window")
     downloads: int = 0
     engaged_ms: int = 0
@@ -104,3 +107,7 @@ class AssetScoreUpdate(BaseModel):
     ratings: RatingSummary = Field(default_factory=RatingSummary)
     scores: dict[str, WindowScore] = Field(
         default_factory=dict, description='Per window: "7d", "30d", "90d", "120d"')
+    weekly_views: list[int] = Field(
+        default_factory=list,
+        description="Views in each of the last 5 seven-day periods, the current one first "
+        "(today and the 6 days before)")

@@ -69,6 +69,8 @@ async def test_hits_and_a_rating_reach_the_list_csv_and_stream_with_hand_compute
             assert score_of(states, "sheet-b") == 43
             assert set(states["sheet-a"]["scores"]) == {"7d", "30d", "90d", "120d"}
             assert states["sheet-a"]["owner_email"] == "olga@example.com"
+            assert states["sheet-a"]["weekly_views"] == [3, 0, 0, 0, 0]
+            assert (a["previous_score"], a["trend"], a["previous_views"]) == (None, "flat", 0)
 
             # One 5-star rating: the catalog prior becomes 5.0, so every asset is
             # rescored, sheet-b too (a peer, never touched by the rating).

@@ -143,6 +143,7 @@ def window_scores(
             )
             previous = before[asset_id].score if previous_active else None
             positive = rated.counts[3] + rated.counts[4]
+            rated_before = _histogram(ratings.get((asset_id, window, PREVIOUS), {}))
             part = now[asset_id]
             result[asset_id][window] = WindowScore(
                 since=bound.current_from.isoformat(),
@@ -154,7 +155,10 @@ def window_scores(
                 rating_mean=None if rated.mean is None else round(rated.mean, DECIMALS),
                 positive_ratings=positive,
                 wilson_lower_bound=round(wilson_lower_bound(positive, rated.count), DECIMALS),
+                previous_rating_count=rated_before.count,
+                previous_positive_ratings=rated_before.counts[3] + rated_before.counts[4],
                 views=used.views,
+                previous_views=usage.get((asset_id, window, PREVIOUS), PeriodUsage()).views,
                 viewer_days=used.viewer_days,
                 downloads=used.downloads,
                 engaged_ms=used.engaged_ms,

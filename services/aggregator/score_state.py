@@ -92,6 +92,16 @@ CROSS JOIN LATERAL (
 ORDER BY a.id
 """
 
+#: Views per seven-day period, 0 = today and the six days before, up to 4 = a month ago.
+SELECT_WEEKLY_VIEWS = """
+SELECT asset_id, ($2::date - day) / 7 AS weeks_ago, sum(views)::bigint AS views
+FROM usage_daily
+WHERE asset_id = any($1::text[]) AND device_class = 'all'
+  AND day > $2::date - 35 AND day <= $2::date
+GROUP BY asset_id, weeks_ago
+"""
+WEEKS = 5
+
 NEXT_REVISIONS = "SELECT nextval('score_revisions') AS revision FROM generate_series(1, $1)"
 
 UPSERT_STATES = """
@@ -133,9 +143,12 @@ async def refresh_scores(
     if not to_publish:
         return []
     rows = await conn.fetch(SELECT_STATES, to_publish)
+    weekly: dict[str, list[int]] = {asset_id: [0] * WEEKS for asset_id in to_publish}
+    for r in await conn.fetch(SELECT_WEEKLY_VIEWS, to_publish, ctx.today):
+        weekly[r["asset_id"]][r["weeks_ago"]] = r["views"]
     revisions = [r["revision"] for r in await conn.fetch(NEXT_REVISIONS, len(rows))]
     updates = [
-        _state(row, revision, scores.get(row["asset_id"], {}))
+        _state(row, revision, scores.get(row["asset_id"], {}), weekly[row["asset_id"]])
         for row, revision in zip(rows, revisions)
     ]
     await conn.execute(
@@ -169,7 +182,8 @@ async def _compute(
     return window_scores(asset_types, usage, ratings, bounds, ctx.prior_weight)
 
 
-def _state(row: asyncpg.Record, revision: int, scores: dict[str, WindowScore]) -> AssetScoreUpdate:
+def _state(row: asyncpg.Record, revision: int, scores: dict[str, WindowScore],
+           weekly_views: list[int]) -> AssetScoreUpdate:
     totals: dict[str, Any] = (
         {k: row[k] for k in ("views", "unique_viewers", "downloads", "engaged_ms", "wall_ms")}
         if row["views"] is not None else {}
@@ -186,4 +200,5 @@ def _state(row: asyncpg.Record, revision: int, scores: dict[str, WindowScore]) -
         updated_at=row["updated_at"],
         ratings=rating_summary({stars: row[f"s{stars}"] for stars in range(1, 6)}),
         scores=scores,
+        weekly_views=weekly_views,
     )
