@@ -90,3 +90,26 @@ def test_a_better_rating_never_lowers_the_score(board: list[AssetSignals], lift:
 def test_wilson_bound_lies_below_the_observed_share(positive: int, total: int) -> None:
     positive = min(positive, total)
     assert 0.0 <= wilson_lower_bound(positive, total) <= positive / total + 1e-12
+
+
+@given(st.lists(asset_signals, min_size=1, max_size=12, unique_by=lambda s: s.asset_id))
+def test_the_sorted_ranks_equal_the_definition(board: list[AssetSignals]) -> None:
+    """content_scores ranks with bisect; it must agree with percentile_rank among peers."""
+    scores = content_scores(board)
+    for s in board:
+        peers = [p for p in board if p.asset_id != s.asset_id and p.asset_type == s.asset_type]
+        assert scores[s.asset_id].viewers_percentile == pytest.approx(
+            percentile_rank(s.unique_viewers, [p.unique_viewers for p in peers]))
+        assert scores[s.asset_id].engagement_percentile == pytest.approx(
+            percentile_rank(s.engaged_ms_per_view, [p.engaged_ms_per_view for p in peers]))
+
+
+@given(st.lists(asset_signals, min_size=1, max_size=8, unique_by=lambda s: s.asset_id),
+       st.integers(min_value=1, max_value=1000))
+def test_more_viewers_never_lower_the_score(board: list[AssetSignals], more: int) -> None:
+    first = board[0]
+    busier = AssetSignals(first.asset_id, first.asset_type, first.bayesian_average,
+                          first.unique_viewers + more, first.engaged_ms_per_view,
+                          first.downloads)
+    assert (content_scores([busier, *board[1:]])[first.asset_id].score
+            >= content_scores(board)[first.asset_id].score)
