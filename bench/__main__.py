@@ -57,7 +57,7 @@ def _parse(argv: list[str] | None) -> tuple[Options, str]:
                         help="length of each HTTP and latency measurement (10)")
     parser.add_argument("--connections", type=int, default=32,
                         help="keep-alive connections of the HTTP load generator")
-    parser.add_argument("--rate", type=float, default=300.0,
+    parser.add_argument("--rate", type=float, default=500.0,
                         help="hits/s of the latency measurement")
     parser.add_argument("--assets", type=int, default=50, help="assets the traffic spreads over")
     parser.add_argument("--phases", default=",".join(PHASES),
@@ -121,9 +121,9 @@ async def _aggregator_phase(infra: Infra, children: Children, o: Options, report
 
 
 async def _latency_phase(infra: Infra, children: Children, o: Options, report: Report) -> None:
-    warm, timed = latency_assets(o.rate, o.seconds)
-    settings = await infra.stack("latency", [*asset_ids(o.assets), *warm, *timed])
-    _progress(f"latency: {o.rate:g} pixel hits/s for {o.seconds:g} s through the pipeline")
+    settings = await infra.stack("latency", latency_assets())
+    settings = settings.model_copy(update={"ratings_port": free_port()})
+    _progress(f"latency: {o.rate:g} pixel hits/s for {o.seconds:g} s, hit -> topic and SSE")
     pipeline = await pipeline_latency(settings, children, rate=o.rate, seconds=o.seconds,
                                       workdir=infra.workdir, probes=_probes(infra))
     spec = TopicSpec(f"bench-{infra.run_id}-roundtrip", 6)

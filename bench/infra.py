@@ -123,6 +123,8 @@ def settings_env(settings: Settings) -> dict[str, str]:
     env = dict(os.environ)
     for name, info in Settings.model_fields.items():
         value = getattr(settings, name)
+        if value is None:
+            continue  # unset: the child's default is None too ("None" would not parse)
         if isinstance(value, SecretStr):
             value = value.get_secret_value()
         env[info.alias or name.upper()] = str(value)

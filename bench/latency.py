@@ -1,9 +1,13 @@
-"""End-to-end latency: pixel hit answered -> its ``asset-scores`` message consumed.
+"""End-to-end latency at a steady rate: a pixel hit's 200 -> its asset's new state
+(a) consumed from ``asset-scores`` and (b) received by a Server-Sent Events client of the
+ratings app, the way a live scoreboard receives it.
 
-Attribution is exact by construction: every timed hit goes to its own asset, never hit
-before, so the first ``asset-scores`` message for that asset with ``totals.views >= 1`` is
-the one that hit caused. Hits are sent open-loop at a fixed rate (a slow answer does not
-slow the sender), each on a free keep-alive connection from a pool.
+Attribution: hits go round-robin over a fixed catalog (``LATENCY_ASSETS`` assets of one
+type, so every batch rescores them all, as a real catalog would be), each with a fresh
+viewer so no rule filters it. The k-th answered hit on an asset is delivered when a state
+of that asset with ``views >= k`` arrives. Hits on one asset are catalog-size / rate apart
+(0.4 s at 500/s), far more than the jitter, so their order is never in doubt.
+Hits are sent open-loop at a fixed rate, each on a free keep-alive connection of a pool.
 """
 
 from __future__ import annotations
@@ -11,10 +15,15 @@ from __future__ import annotations
 import asyncio
 import json
 import time
+from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import asyncpg
+import httpx
+
+from services.ratings.users import Role, add_user, create_token
 from shared.settings import Settings
 
 from .cpu import CpuMeter, CpuUsage, Probe
@@ -23,27 +32,27 @@ from .infra import settings_env
 from .kafka_io import ArrivalWatcher
 from .procs import Children
 from .stats import Latencies
-from .workload import USER_AGENTS
+from .workload import USER_AGENTS, asset_ids
 
-__all__ = ["PipelineLatency", "latency_assets", "pipeline_latency"]
+__all__ = ["LATENCY_ASSETS", "PipelineLatency", "latency_assets", "pipeline_latency"]
 
+LATENCY_ASSETS = 200
 _POOL_SIZE = 32
-_WARM_HITS = 20
+_WARM_SECONDS = 2.0
 
 
 @dataclass(frozen=True)
 class PipelineLatency:
-    end_to_end: Latencies  # 200 received -> asset-scores message consumed
+    to_topic: Latencies  # 200 received -> asset-scores message consumed
+    to_sse: Latencies  # 200 received -> SSE event received
     http: Latencies  # request written -> 200 received
     sent_rate: float  # hits/s actually sent
     errors: int
     cpu: CpuUsage
 
 
-def latency_assets(rate: float, seconds: float) -> tuple[list[str], list[str]]:
-    """(warm-up assets, one fresh asset per timed hit)."""
-    return ([f"warm-{i:03d}" for i in range(_WARM_HITS)],
-            [f"lat-{i:06d}" for i in range(int(rate * seconds))])
+def latency_assets() -> list[str]:
+    return asset_ids(LATENCY_ASSETS, prefix="lat")
 
 
 class _Pool:
@@ -81,6 +90,44 @@ class _Pool:
             self.idle.get_nowait().close()
 
 
+class _Arrivals:
+    """When each asset's view count first reached each value, per path."""
+
+    def __init__(self) -> None:
+        self.first_at: dict[str, dict[int, float]] = defaultdict(dict)
+
+    def saw(self, state: dict[str, Any], arrived: float) -> None:
+        reached = self.first_at[state["asset_id"]]
+        views = state["totals"]["views"]
+        if views not in reached:
+            reached[views] = arrived
+
+    def delivered(self, asset: str, ordinal: int) -> float | None:
+        """When a state with at least ``ordinal`` views first arrived."""
+        times = [at for views, at in self.first_at.get(asset, {}).items() if views >= ordinal]
+        return min(times) if times else None
+
+
+async def _sse_reader(url: str, token: str, arrivals: _Arrivals, connected: asyncio.Event) -> None:
+    headers = {"authorization": f"Bearer {token}", "accept": "text/event-stream"}
+    async with httpx.AsyncClient(timeout=httpx.Timeout(10, read=None)) as client:
+        async with client.stream("GET", url, headers=headers) as response:
+            response.raise_for_status()
+            connected.set()
+            async for line in response.aiter_lines():
+                if line.startswith("data:"):
+                    arrivals.saw(json.loads(line[5:]), time.perf_counter())
+
+
+async def _api_token(settings: Settings) -> str:
+    pool = await asyncpg.create_pool(settings.database_url, min_size=1, max_size=1)
+    try:
+        user = await add_user(pool, "bench-board@example.com", Role.EXECUTIVE, "Bench board")
+        return await create_token(pool, user, "bench")
+    finally:
+        await pool.close()
+
+
 async def pipeline_latency(
     settings: Settings,
     children: Children,
@@ -90,74 +137,96 @@ async def pipeline_latency(
     workdir: Path,
     probes: dict[str, Probe],
 ) -> PipelineLatency:
-    """Run ingest and the aggregator, warm the path, then send one hit per fresh asset at
-    ``rate`` and time each from its 200 to its first ``asset-scores`` message."""
-    warm, timed = latency_assets(rate, seconds)
-    first_seen: dict[str, float] = {}
-
-    def on_score(record: Any, arrived: float) -> None:
-        update = json.loads(record.value)
-        asset = update["asset_id"]
-        if update["totals"]["views"] >= 1 and asset not in first_seen:
-            first_seen[asset] = arrived
-
+    """Run ingest, the aggregator and the ratings app, warm the path, then send ``rate``
+    hits/s for ``seconds`` and time each hit to both arrivals."""
+    assets = latency_assets()
+    env = settings_env(settings)
     ready = workdir / "latency-aggregator.ready"
-    aggregator = children.start(
-        "latency-aggregator", "aggregator", {**settings_env(settings), "BENCH_READY_FILE": str(ready)}
-    )
-    ingest = children.start("latency-ingest", "ingest", settings_env(settings))
-    watcher = ArrivalWatcher(settings.kafka_bootstrap_servers, settings.topics.asset_scores, on_score)
+    aggregator = children.start("latency-aggregator", "aggregator",
+                                {**env, "BENCH_READY_FILE": str(ready)})
+    ingest = children.start("latency-ingest", "ingest", env)
+    ratings = children.start("latency-ratings", "ratings", env)
+    on_topic, on_sse = _Arrivals(), _Arrivals()
+    watcher = ArrivalWatcher(settings.kafka_bootstrap_servers, settings.topics.asset_scores,
+                             lambda record, at: on_topic.saw(json.loads(record.value), at))
     pool = _Pool(settings.ingest_port)
+    connected = asyncio.Event()
+    reader: asyncio.Task[None] | None = None
     try:
+        token = await _api_token(settings)
         await aggregator.wait_for_file(ready)
         await ingest.wait_for_port(settings.ingest_port)
+        await ratings.wait_for_port(settings.ratings_port)
         await watcher.start()
+        reader = asyncio.create_task(_sse_reader(
+            f"http://127.0.0.1:{settings.ratings_port}/v1/scores/stream?since=0", token,
+            on_sse, connected))
+        await asyncio.wait_for(connected.wait(), 30)
         await pool.fill(_POOL_SIZE)
         host = f"127.0.0.1:{settings.ingest_port}"
-        user_agent = USER_AGENTS[0][0]
+        user_agent = USER_AGENTS[1][0]
+        serial = 0
 
         def request(asset: str) -> bytes:
-            return get_request(f"/px.gif?asset={asset}&viewer=v-{asset}", host,
+            nonlocal serial
+            serial += 1
+            return get_request(f"/px.gif?asset={asset}&viewer=v{serial}", host,
                                {"User-Agent": user_agent})
 
-        # Warm-up: the aggregator must have joined its group and the path be hot.
-        for asset in warm:
+        # Warm-up: one hit per asset, until every one has come back through both paths.
+        for asset in assets:
             await pool.hit(request(asset))
-            await asyncio.sleep(0.05)
-        await _wait_until(lambda: all(a in first_seen for a in warm), 60.0)
+            await asyncio.sleep(_WARM_SECONDS / len(assets))
+        await _wait_until(lambda: all(on_sse.delivered(a, 1) and on_topic.delivered(a, 1)
+                                      for a in assets), 60.0)
 
-        answered: dict[str, tuple[float, float]] = {}
+        answered: list[tuple[str, int, float, float]] = []
+        ordinals = dict.fromkeys(assets, 1)
 
         async def one(asset: str, raw: bytes) -> None:
             times = await pool.hit(raw)
             if times is not None:
-                answered[asset] = times
+                ordinals[asset] += 1
+                answered.append((asset, ordinals[asset], *times))
 
-        raws = [request(a) for a in timed]
+        total = int(rate * seconds)
+        schedule = [(assets[i % len(assets)], request(assets[i % len(assets)]))
+                    for i in range(total)]
         tasks = []
         meter = CpuMeter({"ingest": ingest.cpu_seconds, "aggregator": aggregator.cpu_seconds,
-                          **probes})
+                          "ratings": ratings.cpu_seconds, **probes})
         started = time.perf_counter()
         meter.start(started)
-        for i, (asset, raw) in enumerate(zip(timed, raws)):
+        for i, (asset, raw) in enumerate(schedule):
             await asyncio.sleep(max(0.0, started + i / rate - time.perf_counter()))
             tasks.append(asyncio.create_task(one(asset, raw)))
         sent_for = time.perf_counter() - started
         await asyncio.gather(*tasks)
         cpu = meter.stop(time.perf_counter())
-        await _wait_until(lambda: all(a in first_seen for a in answered), 20.0)
+        await _wait_until(lambda: all(on_sse.delivered(a, n) and on_topic.delivered(a, n)
+                                      for a, n, _, _ in answered), 20.0)
     finally:
+        if reader is not None:
+            reader.cancel()
+            await asyncio.gather(reader, return_exceptions=True)
         pool.close()
         await watcher.stop()
-        children.stop(ingest)
-        children.stop(aggregator)
+        for child in (ingest, aggregator, ratings):
+            children.stop(child)
+
+    def latencies(arrivals: _Arrivals) -> Latencies:
+        values = []
+        for asset, ordinal, _, done in answered:
+            at = arrivals.delivered(asset, ordinal)
+            if at is not None:
+                values.append(at - done)
+        return Latencies(values, total)
+
     return PipelineLatency(
-        end_to_end=Latencies(
-            [first_seen[a] - done for a, (_, done) in answered.items() if a in first_seen],
-            len(timed),
-        ),
-        http=Latencies([done - sent for sent, done in answered.values()], len(timed)),
-        sent_rate=(len(timed) - 1) / sent_for if sent_for else 0.0,
+        to_topic=latencies(on_topic),
+        to_sse=latencies(on_sse),
+        http=Latencies([done - sent for _, _, sent, done in answered], total),
+        sent_rate=(total - 1) / sent_for if sent_for else 0.0,
         errors=pool.errors,
         cpu=cpu,
     )

@@ -1,4 +1,4 @@
-"""Child-process entry point: ``python -m bench.serve {ingest,hello,aggregator}``.
+"""Child-process entry point: ``python -m bench.serve {ingest,hello,ratings,aggregator}``.
 
 Settings come from the environment (``bench.infra.settings_env``). Both HTTP apps are
 served by the same ``uvicorn.run`` call, so the hello app is a fair bare limit for ingest.
@@ -39,8 +39,8 @@ def hello_app() -> FastAPI:
     return app
 
 
-def _serve_http(app: FastAPI, settings: Settings) -> None:
-    uvicorn.run(app, host="127.0.0.1", port=settings.ingest_port, access_log=False,
+def _serve_http(app: FastAPI, port: int) -> None:
+    uvicorn.run(app, host="127.0.0.1", port=port, access_log=False,
                 log_level="warning", lifespan="on")
 
 
@@ -82,16 +82,20 @@ def main(argv: list[str]) -> int:
     logging.basicConfig(level=settings.log_level.upper(),
                         format="%(asctime)s %(levelname)s %(name)s %(message)s")
     if kind == "hello":
-        _serve_http(hello_app(), settings)
+        _serve_http(hello_app(), settings.ingest_port)
     elif kind == "ingest":
         from services.ingest.main import create_app
 
-        _serve_http(create_app(settings), settings)
+        _serve_http(create_app(settings), settings.ingest_port)
+    elif kind == "ratings":
+        from services.ratings.main import create_app as create_ratings_app
+
+        _serve_http(create_ratings_app(settings), settings.ratings_port)
     elif kind == "aggregator":
         ready = os.environ.get("BENCH_READY_FILE")
         _run_aggregator(settings, Path(ready) if ready else None)
     else:
-        print("usage: python -m bench.serve {ingest,hello,aggregator}", file=sys.stderr)
+        print("usage: python -m bench.serve {ingest,hello,ratings,aggregator}", file=sys.stderr)
         return 2
     return 0
 

@@ -115,10 +115,10 @@ def bayesian_average(ratings: Histogram, prior: Prior) -> float:
     With no ratings and a zero weight there is nothing to average: the prior mean is
     returned, as it is for no ratings and any weight.
     """
+    if ratings.count == 0:
+        return prior.mean  # (weight x mean + 0) / weight, or nothing to average at all
     weight = Fraction(prior.weight)
     votes = weight + ratings.count
-    if votes == 0:
-        return prior.mean
     return float((weight * Fraction(prior.mean) + ratings.total_stars) / votes)
 
 

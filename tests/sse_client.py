@@ -78,7 +78,7 @@ class SseStream:
 
         try:
             return await asyncio.wait_for(read(), timeout)
-        except asyncio.TimeoutError:
+        except TimeoutError:
             raise AssertionError(f"stream condition not met in {timeout}s; got "
                                  f"{[e.data[:200] for e in seen]}") from None
 

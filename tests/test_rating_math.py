@@ -18,6 +18,7 @@ from services.aggregator.usage import (
     split_countable,
     summarize,
 )
+from shared.events import EventEnvelope, RejectReason, Source
 from shared.rating_math import (
     SCALE_MIDPOINT,
     Histogram,
@@ -26,7 +27,6 @@ from shared.rating_math import (
     prior_from,
     score,
 )
-from shared.events import EventEnvelope, RejectReason, Source
 
 T0 = datetime(2026, 3, 10, 9, 0, tzinfo=timezone.utc)
 DAY0 = date(2026, 3, 10)

@@ -46,7 +46,8 @@ def test_hand_computed_window_scores_trend_and_prior() -> None:
     }
     ratings = {("deck-a", "30d", CURRENT): {5: 2, 4: 1}, ("video-v", "30d", CURRENT): {2: 1}}
     bounds = {"30d": window_bounds(TODAY)["30d"]}
-    scores = window_scores(types, usage, ratings, bounds, prior_weight=2)
+    scored = window_scores(types, usage, ratings, bounds, prior_weight=2)
+    scores = {a: {w: s.model() for w, s in windows.items()} for a, windows in scored.items()}
 
     a = scores["deck-a"]["30d"]
     assert a.bayesian_average == 4.4 and a.rating_part == 0.85
@@ -68,7 +69,7 @@ def test_a_negative_bucket_reads_as_zero() -> None:
     types = {"a": "deck"}
     scores = window_scores(types, {}, {("a", "7d", CURRENT): {3: -1, 4: 1}},
                            {"7d": window_bounds(TODAY)["7d"]}, prior_weight=5)
-    assert scores["a"]["7d"].rating_count == 1
+    assert scores["a"]["7d"].model().rating_count == 1
 
 
 def state(asset_id: str, score: int | None, **fields: object) -> AssetScoreUpdate:

@@ -23,6 +23,7 @@ __all__ = [
     "Period",
     "PeriodKey",
     "PeriodUsage",
+    "ScoredWindow",
     "WindowBounds",
     "window_bounds",
     "window_scores",
@@ -80,8 +81,13 @@ def _catalog_histograms(
     return {key: _histogram(by_stars) for key, by_stars in sums.items()}
 
 
+_NO_RATINGS = Histogram()
+
+
 def _histogram(by_stars: Mapping[int, int]) -> Histogram:
     # A bucket is negative only while a replacement overtakes what it replaces: read as 0.
+    if not by_stars:
+        return _NO_RATINGS  # most assets in most windows: skip building one
     return Histogram.of({stars: max(int(n), 0) for stars, n in by_stars.items()})
 
 
@@ -109,13 +115,68 @@ def _period_scores(
     return content_scores(signals), averages
 
 
+@dataclass(frozen=True, slots=True)
+class ScoredWindow:
+    """One asset's score in one window, kept as the figures it came from. Rescoring a
+    type computes one per peer per window; only those published become a WindowScore."""
+
+    since: date
+    part: ContentScore
+    previous_score: int | None
+    bayesian_average: float
+    rated: Histogram
+    rated_before: Histogram
+    used: PeriodUsage
+    used_before: PeriodUsage
+    peers: int
+
+    @property
+    def headline(self) -> tuple[int, int | None, str]:
+        """What a reader sees at a glance: score, previous score, trend."""
+        return (self.part.score, self.previous_score, trend(self.part.score, self.previous_score))
+
+    def model(self) -> WindowScore:
+        part, rated = self.part, self.rated
+        positive = rated.counts[3] + rated.counts[4]
+        # Built from figures computed here, so validation is skipped: for a catalog of
+        # hundreds it cost more than the arithmetic (bench/).
+        return WindowScore.model_construct(
+            since=self.since.isoformat(),
+            score=part.score,
+            previous_score=self.previous_score,
+            trend=self.headline[2],  # type: ignore[arg-type]
+            bayesian_average=round(self.bayesian_average, DECIMALS),
+            rating_count=rated.count,
+            rating_mean=None if rated.mean is None else round(rated.mean, DECIMALS),
+            positive_ratings=positive,
+            wilson_lower_bound=round(wilson_lower_bound(positive, rated.count), DECIMALS),
+            previous_rating_count=self.rated_before.count,
+            previous_positive_ratings=self.rated_before.counts[3] + self.rated_before.counts[4],
+            views=self.used.views,
+            previous_views=self.used_before.views,
+            viewer_days=self.used.viewer_days,
+            downloads=self.used.downloads,
+            engaged_ms=self.used.engaged_ms,
+            engaged_ms_per_view=round(self.used.engaged_ms_per_view, 1),
+            rating_part=round(part.rating_part, DECIMALS),
+            engagement_part=round(part.engagement_part, DECIMALS),
+            viewers_percentile=round(part.viewers_percentile, DECIMALS),
+            engagement_percentile=round(part.engagement_percentile, DECIMALS),
+            downloads_percentile=round(part.downloads_percentile, DECIMALS),
+            peers=self.peers,
+        )
+
+
+_NO_USAGE = PeriodUsage()
+
+
 def window_scores(
     asset_types: Mapping[str, str],
     usage: Mapping[PeriodKey, PeriodUsage],
     ratings: Mapping[PeriodKey, Mapping[int, int]],
     bounds: Mapping[str, WindowBounds],
     prior_weight: float,
-) -> dict[str, dict[str, WindowScore]]:
+) -> dict[str, dict[str, ScoredWindow]]:
     """Every asset of ``asset_types`` (its peers are the others of its type there) scored
     for every window, with the trend against the previous period.
 
@@ -126,7 +187,7 @@ def window_scores(
     peers: dict[str, int] = defaultdict(int)
     for asset_type in asset_types.values():
         peers[asset_type] += 1
-    result: dict[str, dict[str, WindowScore]] = defaultdict(dict)
+    result: dict[str, dict[str, ScoredWindow]] = defaultdict(dict)
     for window, bound in bounds.items():
         now, averages = _period_scores(asset_types, usage, ratings,
                                        catalog.get((window, CURRENT), Histogram()),
@@ -135,39 +196,18 @@ def window_scores(
                                    catalog.get((window, PREVIOUS), Histogram()),
                                    window, PREVIOUS, prior_weight)
         for asset_id, asset_type in asset_types.items():
-            used = usage.get((asset_id, window, CURRENT), PeriodUsage())
-            rated = _histogram(ratings.get((asset_id, window, CURRENT), {}))
-            previous_active = (
-                usage.get((asset_id, window, PREVIOUS), PeriodUsage()).active
-                or _histogram(ratings.get((asset_id, window, PREVIOUS), {})).count > 0
-            )
-            previous = before[asset_id].score if previous_active else None
-            positive = rated.counts[3] + rated.counts[4]
+            used_before = usage.get((asset_id, window, PREVIOUS), _NO_USAGE)
             rated_before = _histogram(ratings.get((asset_id, window, PREVIOUS), {}))
-            part = now[asset_id]
-            result[asset_id][window] = WindowScore(
-                since=bound.current_from.isoformat(),
-                score=part.score,
-                previous_score=previous,
-                trend=trend(part.score, previous),  # type: ignore[arg-type]
-                bayesian_average=round(averages[asset_id], DECIMALS),
-                rating_count=rated.count,
-                rating_mean=None if rated.mean is None else round(rated.mean, DECIMALS),
-                positive_ratings=positive,
-                wilson_lower_bound=round(wilson_lower_bound(positive, rated.count), DECIMALS),
-                previous_rating_count=rated_before.count,
-                previous_positive_ratings=rated_before.counts[3] + rated_before.counts[4],
-                views=used.views,
-                previous_views=usage.get((asset_id, window, PREVIOUS), PeriodUsage()).views,
-                viewer_days=used.viewer_days,
-                downloads=used.downloads,
-                engaged_ms=used.engaged_ms,
-                engaged_ms_per_view=round(used.engaged_ms_per_view, 1),
-                rating_part=round(part.rating_part, DECIMALS),
-                engagement_part=round(part.engagement_part, DECIMALS),
-                viewers_percentile=round(part.viewers_percentile, DECIMALS),
-                engagement_percentile=round(part.engagement_percentile, DECIMALS),
-                downloads_percentile=round(part.downloads_percentile, DECIMALS),
+            previous_active = used_before.active or rated_before.count > 0
+            result[asset_id][window] = ScoredWindow(
+                since=bound.current_from,
+                part=now[asset_id],
+                previous_score=before[asset_id].score if previous_active else None,
+                bayesian_average=averages[asset_id],
+                rated=_histogram(ratings.get((asset_id, window, CURRENT), {})),
+                rated_before=rated_before,
+                used=usage.get((asset_id, window, CURRENT), _NO_USAGE),
+                used_before=used_before,
                 peers=peers[asset_type] - 1,
             )
     return dict(result)

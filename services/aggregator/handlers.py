@@ -15,7 +15,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import date, datetime, timezone
 from typing import Any
 
@@ -31,6 +31,7 @@ from shared.topics import DLQ_REASON_HEADER, Topics
 
 from . import metrics
 from .decoding import decode_records
+from .peer_sweep import PeerSweeper
 from .repo import apply_events, store_rejected
 from .score_state import ScoreContext
 
@@ -62,8 +63,15 @@ class ScoringDays:
 def register_consumers(
     broker: KafkaBroker, pool: asyncpg.Pool, topics: Topics, max_records: int,
     prior_weight: float,
-) -> None:
+) -> PeerSweeper:
+    """Subscribe the consumers; returns the peer sweeper for the caller to start."""
     days = ScoringDays(prior_weight)
+
+    async def publish_states(updates: Sequence[AssetScoreUpdate]) -> None:
+        await publish_keyed(broker, topics.asset_scores.name,
+                            [(u.asset_id, u.model_dump_json().encode()) for u in updates])
+
+    sweeper = PeerSweeper(pool, days.context, publish_states)
     subscribe = dict(
         batch=True,
         max_records=max_records,
@@ -81,13 +89,17 @@ def register_consumers(
 
     @broker.subscriber(topics.events.name, group_id=topics.group_aggregator, **subscribe)  # type: ignore[call-overload]
     async def on_events(message: KafkaMessage) -> None:
-        await _guarded(message, lambda records: _apply_event_batch(broker, pool, topics, days, records))
+        await _guarded(message, lambda records: _apply_event_batch(
+            broker, pool, topics, days, publish_states, records))
+        sweeper.note_batch()
 
     @broker.subscriber(
         topics.events_rejected.name, group_id=topics.group_rejected_store, **subscribe
     )  # type: ignore[call-overload]
     async def on_rejected(message: KafkaMessage) -> None:
         await _guarded(message, lambda records: _apply_rejected_batch(broker, pool, topics, records))
+
+    return sweeper
 
 
 async def _skip_decoding(message: Any) -> None:
@@ -129,6 +141,7 @@ async def _dead_letter(
 
 async def _apply_event_batch(
     broker: KafkaBroker, pool: asyncpg.Pool, topics: Topics, days: ScoringDays,
+    publish_states: Callable[[Sequence[AssetScoreUpdate]], Awaitable[None]],
     records: Sequence[Any],
 ) -> None:
     events, bad = decode_records(records, EventEnvelope)
@@ -146,11 +159,7 @@ async def _apply_event_batch(
         updates = await _apply_one_by_one(broker, pool, topics, events, invalid, scoring)
     days.committed(scoring)
     if updates:
-        await publish_keyed(
-            broker,
-            topics.asset_scores.name,
-            [(u.asset_id, u.model_dump_json().encode()) for u in updates],
-        )
+        await publish_states(updates)
     metrics.EVENTS_APPLIED.labels("decoded").inc(len(events))
     metrics.EVENTS_APPLIED.labels("invalid").inc(len(bad))
 

@@ -11,6 +11,7 @@ from shared.kafka import make_broker
 from shared.settings import Settings
 
 from .handlers import register_consumers
+from .peer_sweep import PeerSweeper
 
 __all__ = ["AggregatorService"]
 
@@ -30,18 +31,22 @@ class AggregatorService:
         self.settings = settings
         self.broker = make_broker(settings.kafka_bootstrap_servers, linger_ms=1)
         self.pool: asyncpg.Pool | None = None
+        self.sweeper: PeerSweeper | None = None
 
     async def start(self) -> None:
         _tune_gc_for_batches()
         self.pool = await create_pool(self.settings.database_url, max_size=4)
-        register_consumers(
+        self.sweeper = register_consumers(
             self.broker, self.pool, self.settings.topics, self.settings.aggregator_max_records,
             self.settings.rating_prior_weight,
         )
         await self.broker.start()
+        self.sweeper.start()
 
     async def stop(self) -> None:
         """Finish the batch in hand, commit, leave the group, then close the pool."""
+        if self.sweeper is not None:
+            await self.sweeper.stop()
         await self.broker.stop()
         if self.pool is not None:
             await self.pool.close()

@@ -8,7 +8,11 @@ serialises this step across aggregator processes, which gives two guarantees:
   (the score streams resume on that).
 
 Which assets get a new state: every asset the batch touched (even when nothing changed, so
-a replay is visible), and every peer whose score moved because of it. Peers are the assets
+a replay is visible), and every peer whose score, previous score or trend moved because of
+it (see ``_stored_headline``) and whose state is older than ``PEER_REFRESH_SECONDS``. In a
+catalog of near-equal assets every hit reshuffles the percentile ranks of all its peers;
+without that pause each batch re-sent the whole type (bench/). A peer's published score
+may so lag by up to that long; a touched asset's never does. Peers are the assets
 of the touched types; a batch that changed ratings rescoring the whole catalog, because
 the Bayesian prior is the catalog-wide mean.
 """
@@ -24,7 +28,15 @@ import asyncpg
 
 from shared.scores import AssetScoreUpdate, WindowScore
 
-from .content import CURRENT, PREVIOUS, PeriodKey, PeriodUsage, window_bounds, window_scores
+from .content import (
+    CURRENT,
+    PREVIOUS,
+    PeriodKey,
+    PeriodUsage,
+    ScoredWindow,
+    window_bounds,
+    window_scores,
+)
 from .usage import rating_summary
 
 __all__ = ["ScoreContext", "refresh_scores"]
@@ -67,8 +79,13 @@ JOIN assets a ON a.id = d.asset_id
 GROUP BY d.asset_id, w.name, is_current, d.stars
 """
 
+#: Peers whose stored state is younger than this are not republished yet (see below).
+PEER_REFRESH_SECONDS = 5.0
+
 SELECT_STORED_SCORES = """
-SELECT asset_id, message -> 'scores' AS scores FROM asset_score_state
+SELECT asset_id, message -> 'scores' AS scores,
+       updated_at > now() - make_interval(secs => $2) AS recent
+FROM asset_score_state
 WHERE asset_id = any($1::text[])
 """
 
@@ -120,6 +137,8 @@ class ScoreContext:
     prior_weight: float
     #: Rescore every asset (the first batch of a day: windows moved on overnight).
     whole_catalog: bool = False
+    #: Peers published more recently than this wait for the peer sweep (peer_sweep.py).
+    peer_pause_seconds: float = PEER_REFRESH_SECONDS
 
 
 async def refresh_scores(
@@ -133,11 +152,13 @@ async def refresh_scores(
     everything = ctx.whole_catalog or bool(rerated)
     asset_types = {r["id"]: r["type"] for r in await conn.fetch(SELECT_PEERS, everything, touched)}
     scores = await _compute(conn, asset_types, ctx)
-    stored = {r["asset_id"]: r["scores"] for r in await conn.fetch(SELECT_STORED_SCORES,
-                                                                    sorted(asset_types))}
+    stored = {r["asset_id"]: r for r in await conn.fetch(
+        SELECT_STORED_SCORES, sorted(asset_types), ctx.peer_pause_seconds)}
     changed = {
         asset_id for asset_id, windows in scores.items()
-        if stored.get(asset_id) != {w: s.model_dump(mode="json") for w, s in windows.items()}
+        if (asset_id not in stored or not stored[asset_id]["recent"])
+        and _stored_headline(stored[asset_id]["scores"] if asset_id in stored else {}) != {
+            w: s.headline for w, s in windows.items()}
     }
     to_publish = sorted(set(touched) | changed)
     if not to_publish:
@@ -148,7 +169,9 @@ async def refresh_scores(
         weekly[r["asset_id"]][r["weeks_ago"]] = r["views"]
     revisions = [r["revision"] for r in await conn.fetch(NEXT_REVISIONS, len(rows))]
     updates = [
-        _state(row, revision, scores.get(row["asset_id"], {}), weekly[row["asset_id"]])
+        _state(row, revision,
+               {w: s.model() for w, s in scores.get(row["asset_id"], {}).items()},
+               weekly[row["asset_id"]])
         for row, revision in zip(rows, revisions)
     ]
     await conn.execute(
@@ -162,7 +185,7 @@ async def refresh_scores(
 
 async def _compute(
     conn: asyncpg.Connection, asset_types: dict[str, str], ctx: ScoreContext
-) -> dict[str, dict[str, WindowScore]]:
+) -> dict[str, dict[str, ScoredWindow]]:
     bounds = window_bounds(ctx.today)
     names = sorted(bounds)
     starts = [bounds[n].current_from for n in names]
@@ -180,6 +203,17 @@ async def _compute(
         period = CURRENT if r["is_current"] else PREVIOUS
         ratings.setdefault((r["asset_id"], r["score_window"], period), {})[r["stars"]] = r["ratings"]
     return window_scores(asset_types, usage, ratings, bounds, ctx.prior_weight)
+
+
+def _stored_headline(scores: dict[str, Any]) -> dict[str, tuple[Any, ...]]:
+    """What makes a peer worth a new state: its score, previous score or trend per window.
+
+    A hit on one asset moves every same-type peer's percentile a little; republishing
+    them all on each batch multiplied the messages by the catalog size (bench/). A peer's
+    stored percentiles may therefore lag until its own score moves or it is touched.
+    """
+    return {w: (s.get("score"), s.get("previous_score"), s.get("trend"))
+            for w, s in scores.items()}
 
 
 def _state(row: asyncpg.Record, revision: int, scores: dict[str, WindowScore],

@@ -1,0 +1,74 @@
+"""Catch-up rescoring of peers the batches left for later.
+
+A batch republishes a same-type peer whose score moved only if the peer's state is older
+than ``PEER_REFRESH_SECONDS`` (score_state.py). When traffic stops right after such a
+deferral, no later batch would pick the peer up, so every ``PEER_REFRESH_SECONDS`` after
+a batch this sweep rescores the catalog with nothing touched: it publishes exactly the
+deferred peers whose scores are still off.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Awaitable, Callable, Sequence
+
+import asyncpg
+
+from shared.scores import AssetScoreUpdate
+
+from .score_state import PEER_REFRESH_SECONDS, ScoreContext, refresh_scores
+
+__all__ = ["PeerSweeper"]
+
+log = logging.getLogger(__name__)
+
+Publish = Callable[[Sequence[AssetScoreUpdate]], Awaitable[None]]
+
+
+class PeerSweeper:
+    def __init__(self, pool: asyncpg.Pool, context: Callable[[], ScoreContext],
+                 publish: Publish, interval: float = PEER_REFRESH_SECONDS) -> None:
+        self._pool = pool
+        self._context = context
+        self._publish = publish
+        self._interval = interval
+        self._batches_since_sweep = False
+        self._task: asyncio.Task[None] | None = None
+
+    def note_batch(self) -> None:
+        self._batches_since_sweep = True
+
+    def start(self) -> None:
+        self._task = asyncio.create_task(self._run(), name="peer-sweep")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+
+    async def sweep(self) -> list[AssetScoreUpdate]:
+        ctx = self._context()
+        # No pause here: this sweep is the pause's other half, and runs at most this often.
+        whole = ScoreContext(ctx.today, ctx.prior_weight, whole_catalog=True,
+                             peer_pause_seconds=0.0)
+        async with self._pool.acquire() as conn, conn.transaction():
+            updates = await refresh_scores(conn, [], [], whole)
+        if updates:
+            await self._publish(updates)
+        return updates
+
+    async def _run(self) -> None:
+        while True:
+            await asyncio.sleep(self._interval)
+            if not self._batches_since_sweep:
+                continue
+            self._batches_since_sweep = False
+            try:
+                await self.sweep()
+            except (OSError, asyncpg.PostgresError):
+                # The next batch or sweep retries; the scores stay right in the database.
+                log.warning("peer sweep failed; it will run again", exc_info=True)
