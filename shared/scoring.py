@@ -8,6 +8,7 @@ It is meant to be checked by hand (docs/scoring.md), so every part is simple:
 - engagement part = the mean of three percentile ranks *within the asset's type*: unique
   viewers, engaged time per view, downloads. A percentile rank is the share of same-type
   peers the asset beats, ties counting half; an asset with no peers gets 0.5 (neutral).
+  A zero scores 0 whatever the peers: an asset nobody opened is not "average".
 
 Rankings of ratings use the Wilson lower bound of the share of 4-5 star votes, so one
 5-star vote cannot top a board held by forty 4.5-star votes.
@@ -64,7 +65,10 @@ class ContentScore:
 
 
 def percentile_rank(value: float, peers: Sequence[float]) -> float:
-    """Share of ``peers`` that ``value`` beats, ties counting half; 0.5 with no peers."""
+    """Share of ``peers`` that ``value`` beats, ties counting half; 0.5 with no peers.
+    Zero beats nobody and scores 0, ties included: no views is not "average"."""
+    if value <= 0:
+        return 0.0
     if not peers:
         return 0.5
     below = sum(1 for p in peers if p < value)
@@ -81,6 +85,8 @@ class _SortedPeers:
 
     def rank_of_member(self, value: float) -> float:
         """``percentile_rank(value, the other values)`` for a value that is a member."""
+        if value <= 0:
+            return 0.0
         others = len(self.values) - 1
         if others == 0:
             return 0.5

@@ -45,6 +45,12 @@ class Settings(BaseSettings):
     #: Seconds between keep-alive comments on an idle score stream (SSE).
     sse_heartbeat_seconds: float = Field(15.0, gt=0, alias="SSE_HEARTBEAT_SECONDS")
     log_level: str = Field("INFO", alias="LOG_LEVEL")
+    #: "json": one object per line (production, log shippers); "text": for a terminal.
+    log_format: str = Field("json", pattern="^(json|text)$", alias="LOG_FORMAT")
+    #: /metrics, /healthz and /readyz of the aggregator and the notifier (0: not served).
+    #: ingest and ratings serve them on their own port.
+    metrics_host: str = Field("127.0.0.1", alias="METRICS_HOST")
+    metrics_port: int = Field(0, ge=0, le=65535, alias="METRICS_PORT")
     #: Namespaces every topic and consumer group, so stacks can share a cluster.
     topic_prefix: str = Field("", alias="KAFKA_TOPIC_PREFIX")
 

@@ -61,33 +61,35 @@ async def test_hits_and_a_rating_reach_the_list_csv_and_stream_with_hand_compute
             # The filter holds: the case study never comes down a product_sheet stream.
             assert set(states) == {"sheet-a", "sheet-b"}
             # No ratings anywhere: prior 3.0, rating part 0.5. sheet-a beats sheet-b on
-            # viewer-days and ties on time and downloads: (1 + 0.5 + 0.5) / 3.
-            # 100 x (0.6 x 0.5 + 0.4 x 2/3) = 56.7 -> 57; sheet-b: 100 x (0.3 + 0.4/3) = 43.
+            # viewer-days; neither has time on page or downloads, and a zero scores 0:
+            # (1 + 0 + 0) / 3. 100 x (0.6 x 0.5 + 0.4 x 1/3) = 43.3 -> 43; sheet-b: 30.
             a = states["sheet-a"]["scores"]["90d"]
-            assert (a["score"], a["views"], a["viewer_days"], a["bayesian_average"]) == (57, 3, 3, 3.0)
-            assert (a["viewers_percentile"], a["engagement_part"], a["peers"]) == (1.0, 0.6667, 1)
-            assert score_of(states, "sheet-b") == 43
+            assert (a["score"], a["views"], a["viewer_days"], a["bayesian_average"]) == (43, 3, 3, 3.0)
+            assert (a["viewers_percentile"], a["engagement_part"], a["peers"]) == (1.0, 0.3333, 1)
+            assert score_of(states, "sheet-b") == 30
             assert set(states["sheet-a"]["scores"]) == {"7d", "30d", "90d", "120d"}
             assert states["sheet-a"]["owner_email"] == "olga@example.com"
             assert states["sheet-a"]["weekly_views"] == [3, 0, 0, 0, 0]
             assert (a["previous_score"], a["trend"], a["previous_views"]) == (None, "flat", 0)
 
             # One 5-star rating: the catalog prior becomes 5.0, so every asset is
-            # rescored, sheet-b too (a peer, never touched by the rating).
+            # rescored, sheet-b too (a peer, never touched by the rating): rating part 1.
+            # sheet-a 100 x (0.6 + 0.4/3) = 73; sheet-b 60; story-c (alone: viewers 0.5)
+            # 100 x (0.6 + 0.4 x 0.5/3) = 66.7 -> 67.
             async with httpx.AsyncClient(base_url=reader.base_url,
                                          headers={"authorization": f"Bearer {rep_token}"}) as rep:
                 r = await rep.put("/v1/assets/sheet-a/rating", json={"stars": 5})
                 assert r.status_code == 200, r.text
             events = await stream.events_until(
-                lambda seen: score_of(latest_by_asset(seen), "sheet-a") == 87
-                and score_of(latest_by_asset(seen), "sheet-b") == 73)
+                lambda seen: score_of(latest_by_asset(seen), "sheet-a") == 73
+                and score_of(latest_by_asset(seen), "sheet-b") == 60)
             a = latest_by_asset(events)["sheet-a"]["scores"]["90d"]
             assert (a["bayesian_average"], a["rating_count"], a["positive_ratings"]) == (5.0, 1, 1)
             assert a["wilson_lower_bound"] == 0.2065
 
         listed = (await reader.get("/v1/scores", params={"window": "90d"})).json()
         assert [(i["asset_id"], i["scores"]["90d"]["score"]) for i in listed["items"]] == [
-            ("sheet-a", 87), ("story-c", 80), ("sheet-b", 73)]
+            ("sheet-a", 73), ("story-c", 67), ("sheet-b", 60)]
         assert listed["total"] == 3 and listed["revision"] >= max(
             i["revision"] for i in listed["items"])
         page = (await reader.get("/v1/scores", params={"limit": 1, "offset": 1,
@@ -102,7 +104,7 @@ async def test_hits_and_a_rating_reach_the_list_csv_and_stream_with_hand_compute
         assert "attachment" in exported.headers["content-disposition"]
         rows = list(csv.DictReader(io.StringIO(exported.text)))
         assert [(r["asset_id"], r["score"], r["views"]) for r in rows] == [
-            ("sheet-a", "87", "3"), ("story-c", "80", "1"), ("sheet-b", "73", "1")]
+            ("sheet-a", "73", "3"), ("story-c", "67", "1"), ("sheet-b", "60", "1")]
 
 
 async def test_stream_resumes_after_last_event_id_and_keeps_the_connection_alive(

@@ -41,8 +41,17 @@ def test_a_hand_computed_score() -> None:
     assert (b.rating_part, b.viewers_percentile, b.engagement_percentile,
             b.downloads_percentile) == (pytest.approx(0.8), 0.5, 1.0, 0.75)
     assert b.engagement_part == pytest.approx(0.75) and b.score == 78
-    # Alone in its type, the video's engagement is neutral: 100 × (0.6×1 + 0.4×0.5) = 80.
-    assert board["x"].score == 80
+    # Alone in its type, the video's viewers and time are neutral (0.5), but it has no
+    # downloads, and a zero scores 0: 100 × (0.6×1 + 0.4×(0.5+0.5+0)/3) = 73.3 → 73.
+    assert board["x"].score == 73
+    # "a" has no downloads: 0 there, not half of a tie.
+    assert board["a"].downloads_percentile == 0.0
+
+
+def test_nothing_measured_earns_nothing_even_alone_or_tied() -> None:
+    assert percentile_rank(0, []) == 0.0 and percentile_rank(0, [0, 0]) == 0.0
+    idle = content_scores([signals("idle", 3.0, 0, 0, 0, kind="other")])["idle"]
+    assert idle.engagement_part == 0.0 and idle.score == 30
 
 
 def test_wilson_lower_bound_keeps_one_lucky_vote_below_a_proven_record() -> None:

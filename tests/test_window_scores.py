@@ -32,11 +32,11 @@ def test_hand_computed_window_scores_trend_and_prior() -> None:
     Ratings in the window: deck-a 5,5,4 (3 votes), video-v 2 (1 vote). The catalog mean
     is (5+5+4+2)/4 = 4.0; with weight 2 deck-a's Bayesian = (2x4 + 14) / 5 = 4.4 → rating
     part 0.85. deck-a beats deck-b on viewer-days (10 vs 4) and time per view (30 s vs
-    10 s), ties downloads (0): engagement (1 + 1 + 0.5)/3 = 0.8333. Score =
-    100 x (0.6 x 0.85 + 0.4 x 0.8333) = 84.33 → 84.
-    Previous period: deck-a had 2 views, no ratings; its previous score with the
-    previous prior (no ratings anywhere → 3.0) is 100 x (0.6 x 0.5 + 0.4 x (1+0.5+0.5)/3)
-    = 56.67 → 57. 84 vs 57: "up".
+    10 s); it has no downloads (a zero scores 0): engagement (1 + 1 + 0)/3 = 0.6667.
+    Score = 100 x (0.6 x 0.85 + 0.4 x 0.6667) = 77.67 → 78.
+    Previous period: deck-a had 2 views, no ratings, no time; its previous score with the
+    previous prior (no ratings anywhere → 3.0) is 100 x (0.6 x 0.5 + 0.4 x (1+0+0)/3)
+    = 43.33 → 43. 78 vs 43: "up".
     """
     types = {"deck-a": "deck", "deck-b": "deck", "video-v": "video"}
     usage = {
@@ -51,17 +51,18 @@ def test_hand_computed_window_scores_trend_and_prior() -> None:
 
     a = scores["deck-a"]["30d"]
     assert a.bayesian_average == 4.4 and a.rating_part == 0.85
-    assert (a.viewers_percentile, a.engagement_percentile, a.downloads_percentile) == (1, 1, 0.5)
-    assert a.score == 84 and a.previous_score == 57 and a.trend == "up"
+    assert (a.viewers_percentile, a.engagement_percentile, a.downloads_percentile) == (1, 1, 0)
+    assert a.score == 78 and a.previous_score == 43 and a.trend == "up"
     assert (a.rating_count, a.positive_ratings, a.previous_rating_count) == (3, 3, 0)
     assert (a.views, a.previous_views, a.engaged_ms_per_view) == (12, 2, 30_000.0)
     assert a.peers == 1 and a.since == "2026-10-24"
     # deck-b: no activity before the window, so no previous score and no trend.
     b = scores["deck-b"]["30d"]
     assert b.previous_score is None and b.trend == "flat"
-    # The video is alone in its type: neutral 0.5 engagement; Bayesian (2x4 + 2)/3.
+    # The video is alone in its type and nobody opened it: engagement 0, not a neutral 0.5.
+    # Bayesian (2x4 + 2)/3.
     v = scores["video-v"]["30d"]
-    assert v.bayesian_average == round(10 / 3, 4) and v.engagement_part == 0.5 and v.peers == 0
+    assert v.bayesian_average == round(10 / 3, 4) and v.engagement_part == 0 and v.peers == 0
 
 
 def test_a_negative_bucket_reads_as_zero() -> None:

@@ -18,13 +18,16 @@ from .commands import subscribe_rating_commands
 from .mailer import ConsoleMailer
 from .outbox import OutboxRelay
 from .pages import router as pages_router
+from .pages_board import router as board_pages_router
 from .routes import router
+from .routes_asset_detail import router as asset_detail_router
 from .routes_auth import router as auth_router
 from .routes_board_api import router as board_api_router
 from .routes_links import router as links_router
 from .routes_ratings import router as ratings_router
 from .routes_scores import router as scores_router
 from .score_feed import ScoreHub
+from .static_assets import router as static_router
 
 __all__ = ["create_app"]
 
@@ -73,6 +76,9 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(links_router)
     app.include_router(scores_router)
     app.include_router(board_api_router)
+    app.include_router(asset_detail_router)
     app.include_router(pages_router)
+    app.include_router(board_pages_router)
+    app.include_router(static_router)
     app.mount("/metrics", make_asgi_app())
     return app

@@ -1,5 +1,6 @@
 """The pages people open in a browser: the mobile rating app (a PWA under /app/), its
-sign-in page (/login) and one page per asset with its embed code (/assets/{id}).
+sign-in page (/login) and one page per asset with its analytics and embed code
+(/assets/{id}). The scoreboard's pages are in pages_board.py.
 
 The app is plain HTML, CSS and JavaScript from ``static/`` (flat, so the package data
 glob ``static/*`` ships it). Nothing comes from a CDN. The service worker lives at
@@ -11,21 +12,33 @@ from __future__ import annotations
 
 import hashlib
 import html
+import json
 import re
 from dataclasses import dataclass
 from importlib import resources
 from typing import Any
 from urllib.parse import quote, urlencode
 
+import asyncpg
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from . import repo
+from . import detail_repo, repo
 from .auth import optional_user
 from .catalog import ASSET_TYPES, STAGES
+from .static_assets import versioned
 from .users import User
 
-__all__ = ["APP_FILES", "router"]
+__all__ = [
+    "APP_FILES",
+    "fill",
+    "html_page",
+    "label",
+    "login_redirect",
+    "options_html",
+    "router",
+    "session_user",
+]
 
 router = APIRouter(include_in_schema=False)
 
@@ -63,12 +76,12 @@ def _read(name: str) -> bytes:
     return (_STATIC / name).read_bytes()
 
 
-def _fill(template: str, **values: str) -> str:
+def fill(template: str, **values: str) -> str:
     """Put each ``{{name}}`` in one pass, so a value can never fill another one."""
     return re.sub(r"\{\{(\w+)\}\}", lambda m: values[m.group(1)], template)
 
 
-def _options(values: tuple[str, ...]) -> str:
+def options_html(values: tuple[str, ...]) -> str:
     return "".join(f'<option value="{v}">{html.escape(label(v))}</option>' for v in values)
 
 
@@ -81,8 +94,8 @@ class _File:
 
 def _app_files() -> dict[str, _File]:
     """Every file under /app/, rendered once; sw.js gets the hash of all the others."""
-    shell = _fill(_read("app.html").decode(), type_options=_options(ASSET_TYPES),
-                  stage_options=_options(STAGES)).encode()
+    shell = fill(_read("app.html").decode(), type_options=options_html(ASSET_TYPES),
+                 stage_options=options_html(STAGES)).encode()
     bodies: dict[str, bytes] = {"shell.html": shell}
     for name in ("app.css", "app.js", "queue.js", "stars.js", "asset.js", "login.js",
                  "manifest.webmanifest", "icon.svg", "icon-192.png", "icon-512.png",
@@ -102,7 +115,8 @@ def _app_files() -> dict[str, _File]:
 
 APP_FILES = _app_files()
 _LOGIN_HTML = _read("login.html").decode()
-_ASSET_HTML = _read("asset.html").decode()
+_ASSET_HTML = versioned(_read("asset.html").decode())
+_ANALYTICS_HTML = _read("asset-analytics.html").decode()
 
 
 def _safe_next(value: str | None, default: str = "/app/") -> str:
@@ -111,12 +125,12 @@ def _safe_next(value: str | None, default: str = "/app/") -> str:
     return default
 
 
-def _login_redirect(request: Request) -> RedirectResponse:
+def login_redirect(request: Request) -> RedirectResponse:
     target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
     return RedirectResponse(f"/login?{urlencode({'next': target})}", status_code=303)
 
 
-async def _session_user(request: Request) -> User | None:
+async def session_user(request: Request) -> User | None:
     """The signed-in person, or None (also for a bad API token: pages use sessions)."""
     try:
         return await optional_user(request)
@@ -124,7 +138,7 @@ async def _session_user(request: Request) -> User | None:
         return None
 
 
-def _page(body: str, status_code: int = 200) -> HTMLResponse:
+def html_page(body: str, status_code: int = 200) -> HTMLResponse:
     return HTMLResponse(body, status_code=status_code, headers=_HTML_HEADERS)
 
 
@@ -143,7 +157,7 @@ def _serve(name: str, request: Request) -> Response:
 @router.get("/login")
 async def login_page(request: Request, next: str | None = None) -> Response:
     target = _safe_next(next)
-    if await _session_user(request) is not None:
+    if await session_user(request) is not None:
         return RedirectResponse(target, status_code=303)
     settings = getattr(request.app.state, "settings", None)
     production = settings is not None and settings.env == "production"
@@ -151,7 +165,7 @@ async def login_page(request: Request, next: str | None = None) -> Response:
         '<p class="hint" id="dev-hint">Development: the link is printed in the ratings '
         "service's console.</p>"
     )
-    return _page(_fill(_LOGIN_HTML, next=html.escape(target, quote=True), dev_hint=hint))
+    return html_page(fill(_LOGIN_HTML, next=html.escape(target, quote=True), dev_hint=hint))
 
 
 # --- the app -----------------------------------------------------------------------------
@@ -163,8 +177,8 @@ async def app_without_slash() -> RedirectResponse:
 
 @router.get("/app/")
 async def app_shell(request: Request) -> Response:
-    if await _session_user(request) is None:
-        return _login_redirect(request)
+    if await session_user(request) is None:
+        return login_redirect(request)
     return HTMLResponse(APP_FILES["shell.html"].body, headers=_HTML_HEADERS)
 
 
@@ -225,18 +239,28 @@ def _snippet(key: str, heading: str, explain: str, code: str) -> str:
     )
 
 
+async def _analytics(pool: asyncpg.Pool, asset: dict[str, Any]) -> str:
+    """The analytics section (asset-analytics.js fills it), with the latest score state
+    inlined so the score shows at once and the live stream resumes from its revision."""
+    state = await detail_repo.fetch_score_state(pool, asset["id"])
+    # Inside <script type="application/json"> only "<" could end the element early.
+    inline = json.dumps(state).replace("<", "\\u003c")
+    return fill(_ANALYTICS_HTML, asset_id=html.escape(asset["id"], quote=True),
+                asset_type=html.escape(asset["type"], quote=True), state=inline)
+
+
 @router.get("/assets/{asset_id}")
 async def asset_page(asset_id: str, request: Request) -> Response:
-    user = await _session_user(request)
+    user = await session_user(request)
     if user is None:
-        return _login_redirect(request)
+        return login_redirect(request)
     pool = request.app.state.pool
     asset = await repo.fetch_asset(pool, asset_id, user.id)
     if asset is None:
         content = ('<h1 class="page-title">Asset not found</h1>'
                    f"<p>There is no asset with the id “{html.escape(asset_id)}”.</p>")
-        return _page(_fill(_ASSET_HTML, title="Asset not found", uid=str(user.id),
-                           content=content), status_code=404)
+        return html_page(fill(_ASSET_HTML, title="Asset not found", uid=str(user.id),
+                              content=content), status_code=404)
     await repo.record_view(pool, user.id, asset_id)
 
     ingest = request.app.state.settings.ingest_base_url.rstrip("/")
@@ -257,6 +281,8 @@ async def asset_page(asset_id: str, request: Request) -> Response:
     content = f"""
 <p class="kicker"><span class="badge type-{html.escape(asset['type'])}">{html.escape(label(asset['type']))}</span></p>
 <h1 class="page-title">{html.escape(asset['title'])}</h1>
+<div class="asset-layout">
+<div class="asset-side">
 <dl class="facts">
   <div><dt>Stage</dt><dd>{stage}</dd></div>
   <div><dt>Tags</dt><dd>{f'<ul class="tags">{tags}</ul>' if tags else '—'}</dd></div>
@@ -268,11 +294,14 @@ async def asset_page(asset_id: str, request: Request) -> Response:
   <h2 id="h-rating">My rating</h2>
   {_stars_widget(asset, user)}
 </section>
-<section class="card" aria-labelledby="h-embed">
+</div>
+{await _analytics(pool, asset)}
+<section class="card asset-embed" aria-labelledby="h-embed">
   <h2 id="h-embed">Embed code</h2>
   <p class="muted">Use one per place the asset appears: the script <em>or</em> the pixel on a page, not both.</p>
   {snippets}
 </section>
+</div>
 """
-    return _page(_fill(_ASSET_HTML, title=html.escape(asset["title"]), uid=str(user.id),
-                       content=content))
+    return html_page(fill(_ASSET_HTML, title=html.escape(asset["title"]), uid=str(user.id),
+                          content=content))

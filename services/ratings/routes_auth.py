@@ -21,7 +21,8 @@ EMAIL_PATTERN = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
 class MagicLinkIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     email: str = Field(pattern=EMAIL_PATTERN, max_length=254)
-    next: str = Field("/app/", pattern=r"^/[^/\\]", max_length=500)
+    # A path on this site: "/" itself (the scoreboard) or "/x…", never "//host" or "/\\host".
+    next: str = Field("/app/", pattern=r"^/([^/\\]|$)", max_length=500)
 
 
 class UserIn(BaseModel):

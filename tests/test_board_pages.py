@@ -1,0 +1,77 @@
+"""The scoreboard's pages over plain HTTP: sign-in required, the shells and their filter
+choices, the CSP, and /static/ with content types, versioned URLs and caching."""
+
+from __future__ import annotations
+
+import re
+
+import httpx
+
+from services.ratings.static_assets import STATIC_FILES
+from support import Stack
+
+PAGES = ("/", "/stale", "/help/scoring")
+
+
+async def test_pages_need_a_session_and_render_with_filters_and_a_strict_csp(stack: Stack) -> None:
+    ratings = await stack.ratings()
+    await stack.add_asset("pricing-sheet", owner_email="olga@example.com")
+    await stack.add_asset("case-study", type="case_study", owner_email="<b>x@example.com")
+    async with httpx.AsyncClient(base_url=ratings.url) as anonymous:
+        for path in PAGES:
+            r = await anonymous.get(path)
+            assert r.status_code == 303, path
+            assert r.headers["location"] == "/login?next=" + path.replace("/", "%2F")
+        # "/" is a valid place to come back to after signing in.
+        r = await anonymous.post("/v1/auth/magic-link", json={"email": "a@example.com", "next": "/"})
+        assert r.status_code == 202, r.text
+        r = await anonymous.post("/v1/auth/magic-link",
+                                 json={"email": "a@example.com", "next": "//evil.example"})
+        assert r.status_code == 422
+
+    async with await stack.client("sales") as client:
+        for path in PAGES:
+            r = await client.get(path)
+            assert r.status_code == 200, path
+            assert r.headers["content-type"].startswith("text/html")
+            assert "script-src 'self'" in r.headers["content-security-policy"]
+            assert "{{" not in r.text
+            assert 'aria-current="page"' in r.text
+        board = (await client.get("/")).text
+        assert '<option value="case_study">Case study</option>' in board
+        assert '<option value="olga@example.com">olga@example.com</option>' in board
+        assert "&lt;b&gt;x@example.com" in board and "<b>x@" not in board  # escaped
+        assert 'data-view="board"' in board
+        assert 'data-view="stale"' in (await client.get("/stale")).text
+        for name in ("board.js", "board.css", "board-format.js", "score-stream.js"):
+            assert f"/static/{name}?v={STATIC_FILES[name].version}" in board
+        asset_page = (await client.get("/assets/pricing-sheet")).text
+        chart = STATIC_FILES["vendor-chart.umd.min.js"]
+        assert f'src="/static/vendor-chart.umd.min.js?v={chart.version}"' in asset_page
+        assert 'id="analytics"' in asset_page and 'id="score-state">null</script>' in asset_page
+
+
+async def test_static_files_have_types_and_are_cached_for_good_only_when_versioned(
+    stack: Stack,
+) -> None:
+    ratings = await stack.ratings()
+    async with httpx.AsyncClient(base_url=ratings.url) as anonymous:
+        chart = STATIC_FILES["vendor-chart.umd.min.js"]
+        r = await anonymous.get("/static/vendor-chart.umd.min.js", params={"v": chart.version})
+        assert r.status_code == 200
+        assert r.headers["content-type"] == "text/javascript; charset=utf-8"
+        assert r.headers["cache-control"] == "public, max-age=31536000, immutable"
+        assert r.content.startswith(b"/*!\n * Chart.js v4.6.1")
+        assert b"sourceMappingURL" not in r.content
+        unversioned = await anonymous.get("/static/vendor-chart.umd.min.js")
+        assert unversioned.headers["cache-control"] == "no-cache"
+        again = await anonymous.get("/static/vendor-chart.umd.min.js",
+                                    headers={"if-none-match": r.headers["etag"]})
+        assert again.status_code == 304 and again.content == b""
+        css = await anonymous.get("/static/board.css")
+        assert css.headers["content-type"] == "text/css; charset=utf-8"
+        license_ = await anonymous.get("/static/vendor-chart.LICENSE.md")
+        assert license_.headers["content-type"].startswith("text/markdown")
+        assert re.search(r"MIT License", license_.text)
+        assert (await anonymous.get("/static/nope.js")).status_code == 404
+        assert (await anonymous.get("/static/..%2Fpages.py")).status_code == 404
