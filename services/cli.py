@@ -48,9 +48,11 @@ def main(argv: list[str] | None = None) -> int:
         return run_dev(demo=args.demo)
 
     settings = Settings()
-    from .runner import configure_logging, run_http, run_service
+    from shared.observability import configure_logging
 
-    configure_logging(settings.log_level)
+    from .runner import run_http, run_service
+
+    configure_logging(settings.log_level, settings.log_format)
     if args.command == "ingest":
         from .ingest.main import create_app
 

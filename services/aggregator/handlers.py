@@ -26,6 +26,7 @@ from faststream.kafka.annotations import KafkaMessage
 
 from shared.events import EventEnvelope, RejectedEvent, RejectReason
 from shared.kafka import publish_keyed
+from shared.observability import db_timer
 from shared.scores import AssetScoreUpdate
 from shared.topics import DLQ_REASON_HEADER, Topics
 
@@ -150,8 +151,9 @@ async def _apply_event_batch(
     invalid = [rejection for _, rejection in bad]
     scoring = days.context()
     try:
-        async with pool.acquire() as conn, conn.transaction():
-            updates = await apply_events(conn, events, invalid, scoring)
+        with db_timer("aggregator", "apply_batch"):
+            async with pool.acquire() as conn, conn.transaction():
+                updates = await apply_events(conn, events, invalid, scoring)
     except (asyncpg.DataError, UnicodeError):
         # A value PostgreSQL refuses (it passed validation) must not block the partition:
         # apply one event per transaction and dead-letter the ones that fail.
@@ -160,6 +162,7 @@ async def _apply_event_batch(
     days.committed(scoring)
     if updates:
         await publish_states(updates)
+        metrics.STATES_PUBLISHED.inc(len(updates))
     metrics.EVENTS_APPLIED.labels("decoded").inc(len(events))
     metrics.EVENTS_APPLIED.labels("invalid").inc(len(bad))
 

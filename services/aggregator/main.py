@@ -8,6 +8,7 @@ import asyncpg
 
 from shared.db import create_pool
 from shared.kafka import make_broker
+from shared.observability import LagReporter, OpsServer, readiness
 from shared.settings import Settings
 
 from .handlers import register_consumers
@@ -29,9 +30,16 @@ class AggregatorService:
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
-        self.broker = make_broker(settings.kafka_bootstrap_servers, linger_ms=1)
+        self.broker = make_broker(settings.kafka_bootstrap_servers, service="aggregator",
+                                  linger_ms=1)
         self.pool: asyncpg.Pool | None = None
         self.sweeper: PeerSweeper | None = None
+        self.lag = LagReporter(self.broker)
+        self.ops = (
+            OpsServer(settings.metrics_host, settings.metrics_port,
+                      lambda: readiness(lambda: self.pool, self.broker))
+            if settings.metrics_port else None
+        )
 
     async def start(self) -> None:
         _tune_gc_for_batches()
@@ -42,12 +50,18 @@ class AggregatorService:
         )
         await self.broker.start()
         self.sweeper.start()
+        self.lag.start()
+        if self.ops is not None:
+            await self.ops.start()
 
     async def stop(self) -> None:
         """Finish the batch in hand, commit, leave the group, then close the pool."""
+        await self.lag.stop()
         if self.sweeper is not None:
             await self.sweeper.stop()
         await self.broker.stop()
+        if self.ops is not None:
+            await self.ops.stop()
         if self.pool is not None:
             await self.pool.close()
             self.pool = None

@@ -2,7 +2,7 @@
 
 from prometheus_client import Counter, Histogram
 
-__all__ = ["BATCH_SECONDS", "BATCH_SIZE", "DEAD_LETTERED", "EVENTS_APPLIED"]
+__all__ = ["BATCH_SECONDS", "BATCH_SIZE", "DEAD_LETTERED", "EVENTS_APPLIED", "STATES_PUBLISHED"]
 
 EVENTS_APPLIED = Counter(
     "glassboard_aggregator_events_total", "Events read from Kafka, by outcome", ["outcome"]
@@ -16,4 +16,7 @@ BATCH_SIZE = Histogram(
 )
 BATCH_SECONDS = Histogram(
     "glassboard_aggregator_batch_seconds", "Time to apply one batch, DB commit included"
+)
+STATES_PUBLISHED = Counter(
+    "glassboard_aggregator_states_published_total", "Score states published to asset-scores"
 )

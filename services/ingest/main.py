@@ -7,10 +7,10 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
-from prometheus_client import make_asgi_app
 
 from shared.db import create_pool
 from shared.kafka import make_broker
+from shared.observability import ops_routes, readiness
 from shared.settings import Settings
 
 from .catalog import CatalogCache
@@ -28,8 +28,9 @@ def create_app(settings: Settings) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         warm_up()
         pool = await create_pool(settings.database_url, max_size=4)
-        broker = make_broker(settings.kafka_bootstrap_servers, linger_ms=2)
+        broker = make_broker(settings.kafka_bootstrap_servers, service="ingest", linger_ms=2)
         await broker.start()
+        app.state.readiness = readiness(lambda: pool, broker)
         catalog = CatalogCache(pool, settings.catalog_refresh_seconds)
         await catalog.start()
         app.state.settings = settings
@@ -42,11 +43,12 @@ def create_app(settings: Settings) -> FastAPI:
             await pool.close()
 
     app = FastAPI(title="Glassboard ingest", lifespan=lifespan)
+    app.state.readiness = None
     # Any page may embed the script and post beacons; no cookies are ever read.
     app.add_middleware(
         CORSMiddleware, allow_origins=["*"], allow_methods=["GET", "POST"], allow_headers=["*"]
     )
+    app.include_router(ops_routes(lambda: app.state.readiness))
     app.include_router(router)
     app.include_router(rating_links_router)
-    app.mount("/metrics", make_asgi_app())
     return app

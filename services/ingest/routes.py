@@ -227,8 +227,3 @@ def _short_error(exc: Exception) -> str:
     if isinstance(exc, ValidationError):
         return describe_errors(exc)[:500]
     return str(exc)[:500]
-
-
-@router.get("/healthz", include_in_schema=False)
-async def healthz() -> dict[str, str]:
-    return {"status": "ok"}
