@@ -17,7 +17,7 @@ from pathlib import Path
 
 import httpx
 
-from shared.embedded import EmbeddedBroker, EmbeddedPostgres
+from shared.embedded import EmbeddedBroker, EmbeddedPostgres, free_port
 from shared.kafka import create_topics
 from shared.migrate import apply_migrations
 from shared.settings import Settings
@@ -59,6 +59,7 @@ def run_dev(demo: bool, workdir: Path = Path(".glassboard")) -> int:
     for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
         signal.signal(sig, _interrupt)
     env = dict(os.environ)
+    env.setdefault("LOG_FORMAT", "text")  # a terminal, not a log shipper
     broker: EmbeddedBroker | None = None
     postgres: EmbeddedPostgres | None = None
     children: list[subprocess.Popen[bytes]] = []
@@ -76,9 +77,12 @@ def run_dev(demo: bool, workdir: Path = Path(".glassboard")) -> int:
         applied = asyncio.run(apply_migrations(settings.database_url))
         print(f"migrations applied: {', '.join(applied) or 'none pending'}")
 
+        # The consumers serve /metrics, /healthz and /readyz on a port of their own.
+        ops_ports = {name: free_port() for name in ("aggregator", "notifier")}
         for name in SERVICES:
+            child_env = {**env, "METRICS_PORT": str(ops_ports[name])} if name in ops_ports else env
             children.append(
-                subprocess.Popen([sys.executable, "-m", "services.cli", name], env=env,
+                subprocess.Popen([sys.executable, "-m", "services.cli", name], env=child_env,
                                  start_new_session=True)
             )
         ingest_url = settings.ingest_base_url
@@ -92,7 +96,11 @@ def run_dev(demo: bool, workdir: Path = Path(".glassboard")) -> int:
         print(
             "\nGlassboard is running. Ctrl-C stops everything.\n"
             f"  ingest   {ingest_url}   (pixel /px.gif, script /t.js, downloads /d/ID, API /v1/events)\n"
-            f"  ratings  {ratings_url}   (API docs {ratings_url}/docs)\n"
+            f"  ratings  {ratings_url}   (scoreboard {ratings_url}/, phone app "
+            f"{ratings_url}/app/, API docs {ratings_url}/docs)\n"
+            f"  metrics  {ingest_url}/metrics, {ratings_url}/metrics, "
+            + ", ".join(f"http://127.0.0.1:{port}/metrics ({name})"
+                        for name, port in ops_ports.items()) + "\n"
             f"\nEmbed (script on pages, pixel in emails):\n{_embed_snippet(ingest_url)}\n"
         )
         while all(child.poll() is None for child in children):

@@ -86,7 +86,7 @@ async def test_pixel_always_answers_a_gif_and_counts_what_it_refused(stack: Stac
         # A download link for an unknown asset cannot redirect anywhere: a clear 404.
         r = await client.get("/d/never-registered")
         assert r.status_code == 404 and "unknown asset" in r.json()["detail"]
-        metrics = (await client.get("/metrics/")).text
+        metrics = (await client.get("/metrics")).text
         assert 'glassboard_ingest_events_rejected_total{reason="unknown_asset"}' in metrics
         unknown_after = REGISTRY.get_sample_value(
             "glassboard_ingest_events_rejected_total", {"reason": "unknown_asset"})

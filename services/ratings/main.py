@@ -6,11 +6,11 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
-from prometheus_client import make_asgi_app
 from starlette.middleware.sessions import SessionMiddleware
 
 from shared.db import create_pool
 from shared.kafka import make_broker
+from shared.observability import ops_routes, readiness
 from shared.settings import Settings
 
 from .auth import MagicLinks
@@ -40,7 +40,7 @@ def create_app(settings: Settings) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.pool = await create_pool(settings.database_url, max_size=8)
-        broker = make_broker(settings.kafka_bootstrap_servers, linger_ms=1)
+        broker = make_broker(settings.kafka_bootstrap_servers, service="ratings", linger_ms=1)
         app.state.outbox = OutboxRelay(app.state.pool, broker, settings.topics.events.name)
         # Subscribers must be registered before the broker starts.
         subscribe_rating_commands(broker, settings.topics, app.state.pool, app.state.outbox)
@@ -51,6 +51,7 @@ def create_app(settings: Settings) -> FastAPI:
         await app.state.score_hub.catch_up(app.state.pool)
         app.state.score_hub.start_polling(app.state.pool)
         app.state.outbox.start()
+        app.state.readiness = readiness(lambda: app.state.pool, broker)
         app.state.settings = settings
         app.state.public_url = settings.ratings_base_url
         app.state.magic_links = MagicLinks(secret)
@@ -70,6 +71,8 @@ def create_app(settings: Settings) -> FastAPI:
         SessionMiddleware, secret_key=secret, session_cookie="gb_session",
         max_age=SESSION_MAX_AGE_SECONDS, same_site="lax", https_only=settings.secure_cookies,
     )
+    app.state.readiness = None
+    app.include_router(ops_routes(lambda: app.state.readiness))
     app.include_router(router)
     app.include_router(auth_router)
     app.include_router(ratings_router)
@@ -80,5 +83,4 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(pages_router)
     app.include_router(board_pages_router)
     app.include_router(static_router)
-    app.mount("/metrics", make_asgi_app())
     return app

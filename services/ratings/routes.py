@@ -8,7 +8,6 @@ from typing import Any, Literal
 
 import asyncpg
 from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response
-from fastapi.responses import JSONResponse
 
 from . import repo
 from .auth import current_user, require_role
@@ -109,7 +108,3 @@ async def rejected_events_summary(
     by_reason = await repo.rejected_summary(_pool(request), since)
     return {"window": window, "total": sum(by_reason.values()), "by_reason": by_reason}
 
-
-@router.get("/healthz", include_in_schema=False)
-async def healthz() -> JSONResponse:
-    return JSONResponse({"status": "ok"})
