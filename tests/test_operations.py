@@ -209,3 +209,27 @@ async def test_two_aggregators_share_the_partitions_and_survive_a_kill_and_resta
     for asset in assets:
         assert await views(settings, asset) == 4 * 50
     assert time.monotonic() - started < 120
+
+
+def test_logs_are_json_lines_that_carry_the_event_ids(capsys: object) -> None:
+    import json
+    import logging
+
+    from shared.observability import configure_logging
+
+    root = logging.getLogger()
+    saved = (root.handlers[:], root.level)
+    try:
+        configure_logging("INFO", "json")
+        logging.getLogger("services.aggregator.handlers").warning(
+            "event dead-lettered: %s", "the database refused it",
+            extra={"event_id": "0b0e6c9e-5d1c-4f7a-9a51-2b3c4d5e6f70", "asset_id": "deck"})
+    finally:
+        root.handlers[:], level = saved
+        root.setLevel(level)
+    line = capsys.readouterr().err.strip().splitlines()[-1]  # type: ignore[attr-defined]
+    record = json.loads(line)
+    assert record["message"] == "event dead-lettered: the database refused it"
+    assert record["event_id"] == "0b0e6c9e-5d1c-4f7a-9a51-2b3c4d5e6f70"
+    assert record["level"] == "WARNING" and record["logger"] == "services.aggregator.handlers"
+    assert "time" in record

@@ -113,7 +113,9 @@ async def _guarded(message: Any, apply: Any) -> None:
     try:
         await apply(records)
     except Exception:  # noqa: BLE001 - any failure replays the batch, never skips it
-        log.exception("batch of %d records failed; replaying it", len(records))
+        log.exception("batch of %d records failed; replaying it", len(records),
+                      extra={"first_offset": getattr(records[0], "offset", None) if records
+                             else None})
         await message.nack()
         await asyncio.sleep(RETRY_PAUSE_SECONDS)
         return
@@ -138,6 +140,10 @@ async def _dead_letter(
             },
         )
     metrics.DEAD_LETTERED.inc(len(bad))
+    for record, rejection in bad:
+        log.warning("record dead-lettered: %s", rejection.detail[:200],
+                    extra={"event_id": str(rejection.event_id), "topic": record.topic,
+                           "partition": record.partition, "offset": record.offset})
 
 
 async def _apply_event_batch(
@@ -197,6 +203,9 @@ async def _apply_one_by_one(
                     headers={DLQ_REASON_HEADER: rejection.detail},
                 )
                 metrics.DEAD_LETTERED.inc()
+                log.warning("event dead-lettered: the database refused it",
+                            extra={"event_id": str(event.event_id), "asset_id": event.asset_id,
+                                   "reason": rejection.detail})
                 continue
             latest.update((u.asset_id, u) for u in updates)
     return list(latest.values())

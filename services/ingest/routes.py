@@ -157,7 +157,8 @@ async def ingest_events(request: Request) -> Response:
         await tracker.publish(outcomes)
     except Exception:  # noqa: BLE001
         metrics.PUBLISH_FAILURES.labels("events").inc()
-        log.exception("event batch not acknowledged by the broker")
+        log.exception("event batch not acknowledged by the broker",
+                      extra={"event_ids": [str(o.event_id) for o in outcomes[:100]]})
         return JSONResponse(
             {"detail": "the event broker did not acknowledge the events; retry with the same event_ids"},
             status_code=503,
