@@ -17,6 +17,7 @@ __all__ = ["create_topics", "make_broker", "publish_keyed"]
 
 log = logging.getLogger(__name__)
 
+FASTSTREAM_LOG = logging.getLogger("glassboard.faststream")
 #: How long stopping waits for a handler in flight (FastStream's default is 15 s).
 GRACEFUL_STOP_SECONDS = 7.0
 
@@ -62,7 +63,9 @@ def make_broker(bootstrap_servers: str, *, service: str | None = None,
     # On stop, a subscriber waits this long for the message (batch) in hand to finish, so
     # SIGTERM finishes the batch, commits and still exits within 10 s.
     kwargs.setdefault("graceful_timeout", GRACEFUL_STOP_SECONDS)
-    return KafkaBroker(bootstrap_servers, log_level=logging.DEBUG,
+    # Our own logger, so FastStream's lines go through the service's (JSON) handler
+    # instead of FastStream's coloured one.
+    return KafkaBroker(bootstrap_servers, log_level=logging.DEBUG, logger=FASTSTREAM_LOG,
                        middlewares=middlewares, **kwargs)  # type: ignore[arg-type]
 
 
