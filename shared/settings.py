@@ -54,6 +54,49 @@ class Settings(BaseSettings):
     #: Namespaces every topic and consumer group, so stacks can share a cluster.
     topic_prefix: str = Field("", alias="KAFKA_TOPIC_PREFIX")
 
+    # --- Alerts (issue 5): email, webhooks, rule defaults, delivery. docs/alerts.md -----
+    #: SMTP server for alert emails and sign-in links; empty: development prints them.
+    smtp_host: str = Field("", alias="SMTP_HOST")
+    smtp_port: int = Field(587, ge=1, le=65535, alias="SMTP_PORT")
+    smtp_username: str = Field("", alias="SMTP_USERNAME")
+    smtp_password: SecretStr = Field(SecretStr(""), alias="SMTP_PASSWORD")
+    smtp_from: str = Field("Glassboard <glassboard@localhost>", alias="SMTP_FROM")
+    #: None: STARTTLS when the server offers it; true: required; false: never.
+    smtp_starttls: bool | None = Field(None, alias="SMTP_STARTTLS")
+    #: Implicit TLS from the first byte (usually port 465); excludes SMTP_STARTTLS.
+    smtp_tls: bool = Field(False, alias="SMTP_TLS")
+    smtp_timeout_seconds: float = Field(15.0, gt=0, le=300, alias="SMTP_TIMEOUT_SECONDS")
+    webhook_timeout_seconds: float = Field(5.0, gt=0, le=60, alias="WEBHOOK_TIMEOUT_SECONDS")
+    #: Signs every webhook body (X-Glassboard-Signature); required in production.
+    webhook_signing_secret: SecretStr = Field(SecretStr(""), alias="WEBHOOK_SIGNING_SECRET")
+    #: The score window the rating and score rules read ("7d", "30d", "90d", "120d").
+    alert_window: str = Field("30d", alias="ALERT_WINDOW")
+    alert_rating_threshold: float = Field(3.0, ge=1, le=5, alias="ALERT_RATING_THRESHOLD")
+    alert_rating_rearm_margin: float = Field(0.25, ge=0, le=2, alias="ALERT_RATING_REARM_MARGIN")
+    alert_rating_min_ratings: int = Field(5, ge=1, alias="ALERT_RATING_MIN_RATINGS")
+    alert_score_drop_points: int = Field(10, ge=1, le=100, alias="ALERT_SCORE_DROP_POINTS")
+    alert_score_rearm_points: int = Field(5, ge=0, le=100, alias="ALERT_SCORE_REARM_POINTS")
+    alert_score_min_ratings: int = Field(5, ge=1, alias="ALERT_SCORE_MIN_RATINGS")
+    alert_score_min_views: int = Field(50, ge=1, alias="ALERT_SCORE_MIN_VIEWS")
+    alert_comment_max_stars: int = Field(2, ge=1, le=4, alias="ALERT_COMMENT_MAX_STARS")
+    #: Older rating events (a replayed history, a long outage) never page anyone.
+    alert_comment_max_age_hours: float = Field(12.0, gt=0, alias="ALERT_COMMENT_MAX_AGE_HOURS")
+    alert_comment_cooldown_minutes: float = Field(
+        60.0, ge=1, alias="ALERT_COMMENT_COOLDOWN_MINUTES")
+    alert_collapse_percent: float = Field(50.0, gt=0, lt=100, alias="ALERT_COLLAPSE_PERCENT")
+    alert_collapse_rearm_percent: float = Field(
+        15.0, ge=0, le=100, alias="ALERT_COLLAPSE_REARM_PERCENT")
+    alert_collapse_min_weekly_views: int = Field(
+        20, ge=1, alias="ALERT_COLLAPSE_MIN_WEEKLY_VIEWS")
+    alert_cooldown_hours: float = Field(24.0, ge=0, alias="ALERT_COOLDOWN_HOURS")
+    #: A level rule fires only once its condition has held this long (0: at once).
+    alert_confirm_minutes: float = Field(10.0, ge=0, alias="ALERT_CONFIRM_MINUTES")
+    alert_max_attempts: int = Field(8, ge=1, le=50, alias="ALERT_MAX_ATTEMPTS")
+    alert_retry_base_seconds: float = Field(5.0, gt=0, alias="ALERT_RETRY_BASE_SECONDS")
+    alert_retry_max_seconds: float = Field(3600.0, gt=0, alias="ALERT_RETRY_MAX_SECONDS")
+    #: UTC hour at which daily digests go out.
+    alert_digest_hour: int = Field(8, ge=0, le=23, alias="ALERT_DIGEST_HOUR")
+
     @model_validator(mode="after")
     def _refuse_dev_secret_in_production(self) -> Settings:
         if self.env == "production" and self.signing_secret.get_secret_value() == DEV_SECRET:

@@ -287,7 +287,8 @@ async def test_the_board_changes_live_resorts_and_leads_to_charted_asset_pages(b
     await expect(cell(page, "spec-sheet", "Rating")).to_have_text(
         re.compile(r"^\d\.\d ★ · 1 vote$"), timeout=LIVE_TIMEOUT_MS)
     await expect(spec).to_have_class(re.compile(r"\bupdated\b"))
-    # (The rating moved the catalog-wide prior, so every row was rescored and flashed.)
+    # (The rating moved the catalog-wide prior and rescored every row; only rows whose
+    # figures moved flash, and the flash fades.)
     await expect(page.locator("#rows tr.updated")).to_have_count(0)
 
     # The 7-day window: trend arrows against the week before. One more view: one row lights up.

@@ -1,20 +1,28 @@
-"""Composition root of the notifier.
+"""Composition root of the notifier: rules on the score stream, and the delivery worker.
 
-Issue 2 lays the pipe: the notifier joins group ``notifier`` on ``asset-scores`` and keeps
-the latest state per asset. The alert rules, channels and exactly-once delivery are
-issue 5; until then it only logs what it sees, at DEBUG.
+- ``consumer``: group ``notifier`` on ``asset-scores`` and ``events``; decisions and the
+  position commit in one PostgreSQL transaction;
+- ``sweeper``: fires pending rules whose confirmation delay passed;
+- ``deliveries``: sends the outbox over ``channels`` (SMTP, webhooks), exactly once in
+  effect. docs/alerts.md has the whole design.
 """
 
 from __future__ import annotations
 
 import logging
 
-from faststream import AckPolicy
-from faststream.kafka.annotations import KafkaMessage
+import asyncpg
 
+from shared.db import create_pool
 from shared.kafka import make_broker
-from shared.scores import AssetScoreUpdate
+from shared.observability import LagReporter, OpsServer, readiness
 from shared.settings import Settings
+
+from .channels import Channels, ConsoleEmail, EmailChannel, WebhookChannel
+from .config import NotifierConfig
+from .consumer import AlertConsumer
+from .deliveries import DeliveryWorker
+from .sweeper import PendingSweeper
 
 __all__ = ["NotifierService"]
 
@@ -22,27 +30,65 @@ log = logging.getLogger(__name__)
 
 
 class NotifierService:
-    def __init__(self, settings: Settings) -> None:
-        self.broker = make_broker(settings.kafka_bootstrap_servers)
-        self.latest: dict[str, AssetScoreUpdate] = {}
+    """Start and stop the notifier in any event loop. A configuration that cannot deliver
+    raises ``NotifierConfigError`` here, before anything starts."""
 
-        @self.broker.subscriber(
-            settings.topics.asset_scores.name,
-            group_id=settings.topics.group_notifier,
-            auto_offset_reset="earliest",
-            ack_policy=AckPolicy.NACK_ON_ERROR,
+    def __init__(self, settings: Settings, *, sweep_seconds: float = 15.0) -> None:
+        self.config = NotifierConfig.from_settings(settings)
+        self.broker = make_broker(settings.kafka_bootstrap_servers, service="notifier")
+        self.sweep_seconds = sweep_seconds
+        self.pool: asyncpg.Pool | None = None
+        self.lag = LagReporter(self.broker)
+        # /metrics, /healthz and /readyz on METRICS_PORT (0: not served), as the aggregator.
+        self.ops = (
+            OpsServer(settings.metrics_host, settings.metrics_port,
+                      lambda: readiness(lambda: self.pool, self.broker))
+            if settings.metrics_port else None
         )
-        async def on_score(message: KafkaMessage) -> None:
-            try:
-                update = AssetScoreUpdate.model_validate_json(message.body)
-            except ValueError:
-                log.warning("unreadable asset-scores message skipped")
-                return
-            self.latest[update.asset_id] = update
-            log.debug("score update for %s: %s", update.asset_id, update.totals)
+        self.channels: Channels | None = None
+        self.worker: DeliveryWorker | None = None
+        self.sweeper: PendingSweeper | None = None
 
     async def start(self) -> None:
+        config, settings = self.config, self.config.settings
+        self.pool = await create_pool(settings.database_url, max_size=4)
+        email = (EmailChannel(config.smtp, config.public_url) if config.smtp
+                 else ConsoleEmail(config.public_url))
+        webhook = WebhookChannel(config.webhook_secret, config.public_url,
+                                 settings.webhook_timeout_seconds, config.production)
+        self.channels = Channels(email, webhook)
+        # A claimed delivery whose process died is retried after this lease: longer than
+        # any one send can take (an SMTP exchange is several timed-out steps).
+        lease = 60.0 + 6 * max(settings.smtp_timeout_seconds, settings.webhook_timeout_seconds)
+        self.worker = DeliveryWorker(
+            self.pool, self.channels, max_attempts=settings.alert_max_attempts,
+            retry_base=settings.alert_retry_base_seconds,
+            retry_max=settings.alert_retry_max_seconds, lease_seconds=lease,
+            hold_seconds=config.hold_deliveries_seconds)
+        self.sweeper = PendingSweeper(self.pool, config, interval_seconds=self.sweep_seconds,
+                                      on_decided=self.worker.wake)
+        AlertConsumer(self.pool, config, on_decided=self.worker.wake).register(self.broker)
         await self.broker.start()
+        self.sweeper.start()
+        self.worker.start()
+        self.lag.start()
+        if self.ops is not None:
+            await self.ops.start()
+        log.info("notifier started; email via %s",
+                 config.smtp.describe() if config.smtp else "the console (no SMTP_HOST)")
 
     async def stop(self) -> None:
+        """Finish the batch in hand, then stop sending and close the pool."""
+        await self.lag.stop()
         await self.broker.stop()
+        if self.sweeper is not None:
+            await self.sweeper.stop()
+        if self.worker is not None:
+            await self.worker.stop()
+        if self.channels is not None:
+            await self.channels.close()
+        if self.ops is not None:
+            await self.ops.stop()
+        if self.pool is not None:
+            await self.pool.close()
+            self.pool = None

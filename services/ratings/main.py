@@ -15,11 +15,13 @@ from shared.settings import Settings
 
 from .auth import MagicLinks
 from .commands import subscribe_rating_commands
-from .mailer import ConsoleMailer
+from .mailer import make_mailer
 from .outbox import OutboxRelay
 from .pages import router as pages_router
 from .pages_board import router as board_pages_router
 from .routes import router
+from .routes_alerts import router as alerts_router
+from .routes_alerts_page import router as alerts_page_router
 from .routes_asset_detail import router as asset_detail_router
 from .routes_auth import router as auth_router
 from .routes_board_api import router as board_api_router
@@ -55,9 +57,8 @@ def create_app(settings: Settings) -> FastAPI:
         app.state.settings = settings
         app.state.public_url = settings.ratings_base_url
         app.state.magic_links = MagicLinks(secret)
-        # Printing sign-in links is for development only: they are secrets. Production
-        # needs real email delivery (SMTP arrives with issue 5's notifier channels).
-        app.state.mailer = None if settings.env == "production" else ConsoleMailer()
+        # SMTP when SMTP_HOST is set; else printed in development, 503 in production.
+        app.state.mailer = make_mailer(settings)
         try:
             yield
         finally:
@@ -83,4 +84,6 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(pages_router)
     app.include_router(board_pages_router)
     app.include_router(static_router)
+    app.include_router(alerts_router)
+    app.include_router(alerts_page_router)
     return app

@@ -218,13 +218,19 @@
 
   function fill(entry, flash) {
     var cells = entry.tr.children;
+    var changed = false;
     COLUMNS.forEach(function (column, i) {
       var before = cells[i].textContent;
       column.fill(cells[i], entry.item);
-      if (flash && cells[i].textContent !== before) cells[i].classList.add("changed");
+      if (flash && cells[i].textContent !== before) {
+        cells[i].classList.add("changed");
+        changed = true;
+      }
     });
     entry.tr.dataset.revision = String(entry.item.revision);
-    if (flash) highlight(entry);
+    // Only rows whose figures moved light up: one rating moves the catalog-wide prior and
+    // so re-sends every asset, most of them with nothing visible changed.
+    if (changed) highlight(entry);
   }
 
   function highlight(entry) {

@@ -1,0 +1,76 @@
+"""The notifier's configuration, checked as a whole before anything starts.
+
+A notifier that cannot deliver must not start and silently pile up alerts: a bad SMTP
+configuration, production without SMTP or without a webhook signing secret, or an unknown
+ALERT_WINDOW stop it with one message naming every problem. Secrets never appear in it.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+from shared.scores import SCORE_WINDOWS
+from shared.settings import Settings
+from shared.smtp import SmtpConfig, SmtpConfigError, smtp_config
+
+from .rules import RuleSet, defaults_from
+
+__all__ = ["DEV_WEBHOOK_SECRET", "HOLD_ENV", "NotifierConfig", "NotifierConfigError"]
+
+#: Signs webhooks in development only; production refuses to start without a real one.
+DEV_WEBHOOK_SECRET = "dev-insecure-webhook-secret"
+#: Test hook: the delivery worker waits this many seconds before its first send, so a test
+#: can kill the process between the decision and the delivery.
+HOLD_ENV = "GLASSBOARD_NOTIFIER_HOLD_DELIVERIES_SECONDS"
+
+
+class NotifierConfigError(SystemExit):
+    """The notifier cannot run with these settings; the message says what to change.
+
+    A SystemExit, so that ``glassboard notifier`` prints just this message (no traceback)
+    and exits with status 1, whoever constructed the service."""
+
+
+@dataclass(frozen=True)
+class NotifierConfig:
+    settings: Settings
+    rules: RuleSet
+    smtp: SmtpConfig | None
+    webhook_secret: str
+    public_url: str
+    hold_deliveries_seconds: float = 0.0
+
+    @property
+    def production(self) -> bool:
+        return self.settings.env == "production"
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> NotifierConfig:
+        errors = []
+        smtp: SmtpConfig | None = None
+        try:
+            smtp = smtp_config(settings)
+        except SmtpConfigError as exc:
+            errors.append(str(exc))
+        production = settings.env == "production"
+        if smtp is None and production and not errors:
+            errors.append("SMTP_HOST is not set: in production the notifier must be able to "
+                          "email alerts (see docs/alerts.md for the SMTP_* variables)")
+        secret = settings.webhook_signing_secret.get_secret_value()
+        if not secret:
+            if production:
+                errors.append("WEBHOOK_SIGNING_SECRET must be set in production: receivers "
+                              "verify every webhook with it")
+            secret = DEV_WEBHOOK_SECRET
+        if settings.alert_window not in SCORE_WINDOWS:
+            errors.append(f"ALERT_WINDOW must be one of {', '.join(SCORE_WINDOWS)}, not "
+                          f"{settings.alert_window!r}")
+        if settings.alert_retry_max_seconds < settings.alert_retry_base_seconds:
+            errors.append("ALERT_RETRY_MAX_SECONDS must not be below ALERT_RETRY_BASE_SECONDS")
+        if errors:
+            raise NotifierConfigError("the notifier cannot start: " + " | ".join(errors))
+        hold = float(os.environ.get(HOLD_ENV, "0") or 0)
+        return cls(settings=settings, rules=defaults_from(settings), smtp=smtp,
+                   webhook_secret=secret, public_url=settings.ratings_base_url.rstrip("/"),
+                   hold_deliveries_seconds=hold)

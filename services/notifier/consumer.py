@@ -1,0 +1,252 @@
+"""Group ``notifier`` on ``asset-scores`` (level rules) and ``events`` (the comment rule).
+
+The position lives in PostgreSQL. One batch is one transaction that
+1. locks the stored offsets of the batch's partitions and drops records below them;
+2. keeps the newest state per asset, skipping revisions at or below the stored one;
+3. runs the rules, writes the rule states, the alerts and their deliveries;
+4. stores the next offsets;
+and commits. Only then are Kafka's offsets committed, as a hint for lag monitoring: on
+every partition assignment the consumer seeks to the stored offsets, so a crash anywhere
+replays exactly what was not committed to PostgreSQL, and nothing twice.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable, Sequence
+from datetime import datetime
+from typing import Any
+
+import asyncpg
+from aiokafka import ConsumerRebalanceListener
+from faststream import AckPolicy
+from faststream.kafka import KafkaBroker
+from faststream.kafka.annotations import KafkaMessage
+from pydantic import ValidationError
+
+from shared.events import EventEnvelope, utcnow
+from shared.scores import AssetScoreUpdate
+
+from .config import NotifierConfig
+from .rules import (
+    LEVEL_RULES,
+    Outcome,
+    RuleState,
+    evaluate_rating_event,
+    evaluate_scores,
+    with_overrides,
+)
+from .state_repo import (
+    DecisionWriter,
+    asset_catalog,
+    lock_asset_revisions,
+    lock_offsets,
+    lock_rule_states,
+    owner_settings,
+    rating_comments,
+    save_asset_states,
+    save_offsets,
+    stored_offsets,
+)
+
+__all__ = ["AlertConsumer", "decode_rating", "decode_score"]
+
+log = logging.getLogger(__name__)
+
+#: Pause before a failed batch is retried (database down): long enough not to spin.
+RETRY_PAUSE_SECONDS = 1.0
+#: Most rating events are views: those records are skipped without parsing.
+_RATING_MARK = b'"rating"'
+_RATER_PREFIX = "user:"
+
+
+def decode_score(value: bytes | None) -> AssetScoreUpdate | None:
+    try:
+        return AssetScoreUpdate.model_validate_json(value or b"")
+    except ValidationError:
+        log.warning("unreadable asset-scores message skipped")
+        return None
+
+
+def decode_rating(value: bytes | None) -> EventEnvelope | None:
+    """A rating event with low stars and a comment, or None (anything else; the aggregator
+    dead-letters what is invalid)."""
+    if not value or _RATING_MARK not in value:
+        return None
+    try:
+        event = EventEnvelope.model_validate_json(value)
+    except ValidationError:
+        return None
+    if event.type != "rating" or event.stars is None or not event.has_comment:
+        return None
+    return event
+
+
+class _SeekToStoredOffsets(ConsumerRebalanceListener):  # type: ignore[misc]
+    """On assignment, start each partition where PostgreSQL says the notifier is."""
+
+    def __init__(self, pool: asyncpg.Pool, group: str) -> None:
+        self.pool = pool
+        self.group = group
+        self.subscriber: Any = None
+
+    async def on_partitions_revoked(self, revoked: Any) -> None:
+        return None
+
+    async def on_partitions_assigned(self, assigned: Any) -> None:
+        consumer = self.subscriber.consumer if self.subscriber is not None else None
+        if consumer is None or not assigned:
+            return
+        stored = await stored_offsets(self.pool, self.group)
+        resumed = 0
+        for tp in assigned:
+            offset = stored.get((tp.topic, tp.partition))
+            if offset is not None:
+                consumer.seek(tp, offset)
+                resumed += 1
+        log.info("assigned %d partitions; %d resume from their position in PostgreSQL",
+                 len(assigned), resumed)
+
+
+class AlertConsumer:
+    def __init__(self, pool: asyncpg.Pool, config: NotifierConfig,
+                 on_decided: Callable[[], None] = lambda: None,
+                 clock: Callable[[], datetime] = utcnow) -> None:
+        self.pool = pool
+        self.config = config
+        self.on_decided = on_decided
+        self.clock = clock
+        topics = config.settings.topics
+        self.group = topics.group_notifier
+        self.scores_topic = topics.asset_scores.name
+        self.events_topic = topics.events.name
+
+    def register(self, broker: KafkaBroker) -> None:
+        listener = _SeekToStoredOffsets(self.pool, self.group)
+        subscriber = broker.subscriber(  # type: ignore[call-overload]
+            self.scores_topic, self.events_topic,
+            group_id=self.group,
+            batch=True,
+            max_records=self.config.settings.aggregator_max_records,
+            batch_timeout_ms=50,
+            fetch_max_wait_ms=50,  # tansu holds a fetch this long even with data (bench/)
+            auto_offset_reset="earliest",
+            ack_policy=AckPolicy.MANUAL,
+            decoder=_skip_decoding,
+            listener=listener,
+        )
+        listener.subscriber = subscriber
+
+        @subscriber
+        async def on_batch(message: KafkaMessage) -> None:
+            records: Sequence[Any] = message.raw_message  # type: ignore[assignment]
+            try:
+                alerts = await self.apply(records)
+            except Exception:  # noqa: BLE001 - any failure replays the batch, never skips it
+                log.exception("notifier batch of %d records failed; replaying it", len(records))
+                await message.nack()
+                await asyncio.sleep(RETRY_PAUSE_SECONDS)
+                return
+            try:
+                await message.ack()
+            except Exception:  # noqa: BLE001 - the position that counts is in PostgreSQL
+                log.info("Kafka offset commit failed (a rebalance?); PostgreSQL has the position")
+            if alerts:
+                self.on_decided()
+
+    async def apply(self, records: Sequence[Any]) -> int:
+        """Apply one batch in one transaction; returns the number of new alerts."""
+        now = self.clock()
+        scores = [(r, decode_score(r.value)) for r in records if r.topic == self.scores_topic]
+        ratings = [(r, decode_rating(r.value)) for r in records if r.topic == self.events_topic]
+        async with self.pool.acquire() as conn, conn.transaction():
+            positions = await lock_offsets(conn, self.group,
+                                           {(r.topic, r.partition) for r in records})
+
+            def fresh(record: Any) -> bool:
+                return bool(record.offset >= positions[(record.topic, record.partition)])
+
+            newest: dict[str, AssetScoreUpdate] = {}
+            for record, update in scores:
+                if update is not None and fresh(record):
+                    seen = newest.get(update.asset_id)
+                    if seen is None or update.revision > seen.revision:
+                        newest[update.asset_id] = update
+            events = [e for r, e in ratings if e is not None and fresh(r)]
+            writer = await self._apply_scores(conn, list(newest.values()), now)
+            alerts = writer.alerts if writer else 0
+            alerts += await self._apply_ratings(conn, events, now)
+            next_offsets: dict[tuple[str, int], int] = {}
+            for record in records:
+                if fresh(record):
+                    key = (record.topic, record.partition)
+                    next_offsets[key] = max(next_offsets.get(key, 0), record.offset + 1)
+            await save_offsets(conn, self.group, next_offsets)
+        return alerts
+
+    async def _apply_scores(self, conn: asyncpg.Connection, updates: list[AssetScoreUpdate],
+                            now: datetime) -> DecisionWriter | None:
+        if not updates:
+            return None
+        stored = await lock_asset_revisions(conn, [u.asset_id for u in updates])
+        newer = [u for u in updates if u.revision > stored.get(u.asset_id, -1)]
+        if not newer:
+            return None
+        await save_asset_states(conn, newer)
+        owners = await owner_settings(conn, [u.owner_email for u in newer])
+        states = await lock_rule_states(conn, [(u.asset_id, rule) for u in newer
+                                               for rule in LEVEL_RULES])
+        outcomes: list[Outcome] = []
+        for update in newer:
+            rules = with_overrides(self.config.rules, owners.overrides_for(update.owner_email))
+            mine = {rule: states[(update.asset_id, rule)] for rule in LEVEL_RULES
+                    if (update.asset_id, rule) in states}
+            outcomes.extend(evaluate_scores(update, rules, mine, now))
+        writer = DecisionWriter(conn, owners, now, self.config.settings.alert_digest_hour)
+        await writer.write(outcomes)
+        return writer
+
+    async def _apply_ratings(self, conn: asyncpg.Connection, events: list[EventEnvelope],
+                             now: datetime) -> int:
+        if not events:
+            return 0
+        catalog = await asset_catalog(conn, sorted({e.asset_id for e in events}))
+        events = [e for e in events if e.asset_id in catalog]
+        if not events:
+            return 0
+        owners = await owner_settings(conn, [owner for _, owner in catalog.values()])
+        raters = sorted({(e.asset_id, rater) for e in events
+                         if (rater := _rater_id(e)) is not None})
+        comments = await rating_comments(conn, raters)
+        rule = "low_rating_comment"
+        states = await lock_rule_states(conn, [(e.asset_id, rule) for e in events])
+        latest: dict[str, RuleState] = {}
+        outcomes: list[Outcome] = []
+        for event in events:
+            title, owner = catalog[event.asset_id]
+            params = with_overrides(self.config.rules,
+                                    owners.overrides_for(owner)).low_rating_comment
+            state = latest.get(event.asset_id) or states.get((event.asset_id, rule), RuleState())
+            comment = comments.get((event.asset_id, _rater_id(event) or 0))
+            outcome = evaluate_rating_event(event, params, state, now, title=title,
+                                            owner_email=owner, comment=comment)
+            if outcome is not None:
+                latest[event.asset_id] = outcome.after
+                outcomes.append(outcome)
+        writer = DecisionWriter(conn, owners, now, self.config.settings.alert_digest_hour)
+        await writer.write(outcomes)
+        return writer.alerts
+
+
+def _rater_id(event: EventEnvelope) -> int | None:
+    """The user id in a rating event's ``user:<id>`` actor, if it is one (and fits a bigint)."""
+    value = (event.viewer_id or "").removeprefix(_RATER_PREFIX)
+    if event.viewer_id and event.viewer_id.startswith(_RATER_PREFIX) and value.isascii() \
+            and value.isdigit() and len(value) <= 18:
+        return int(value)
+    return None
+
+
+async def _skip_decoding(message: Any) -> None:
+    return None

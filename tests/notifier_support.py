@@ -1,0 +1,154 @@
+"""What the notifier's connected tests share: a real SMTP server (aiosmtpd, in-process), a
+real HTTP webhook receiver, score states to publish, and small database probes."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from email.message import EmailMessage
+from typing import Any
+
+import asyncpg
+from aiosmtpd.controller import Controller
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route
+
+from services.notifier.main import NotifierService
+from services.notifier.sink import MailSink
+from shared.embedded import free_port
+from shared.kafka import make_broker, publish_keyed
+from shared.scores import AssetScoreUpdate, UsageTotals, WindowScore
+from shared.settings import Settings
+from support import RunningServer, Stack
+
+__all__ = [
+    "SmtpServer",
+    "WebhookReceiver",
+    "fetch",
+    "fetchval",
+    "for_notifier",
+    "publish_scores",
+    "score_state",
+    "start_notifier",
+]
+
+
+class SmtpServer:
+    """aiosmtpd on a port of its own, in its own thread; ``messages`` as received."""
+
+    def __init__(self, port: int | None = None) -> None:
+        self.port = port or free_port()
+        self.sink = MailSink()
+        self.controller = Controller(self.sink, hostname="127.0.0.1", port=self.port)
+
+    @property
+    def messages(self) -> list[EmailMessage]:
+        return self.sink.messages
+
+    def start(self) -> SmtpServer:
+        self.controller.start()
+        return self
+
+    def stop(self) -> None:
+        self.controller.stop()
+
+
+@dataclass
+class WebhookReceiver:
+    """A Starlette app answering POST /hook with the next planned status (then 200)."""
+
+    statuses: list[int] = field(default_factory=list)
+    received: list[tuple[dict[str, str], bytes]] = field(default_factory=list)
+    server: RunningServer | None = None
+
+    async def _hook(self, request: Request) -> JSONResponse:
+        self.received.append((dict(request.headers), await request.body()))
+        status = self.statuses.pop(0) if self.statuses else 200
+        return JSONResponse({"ok": status < 300}, status_code=status)
+
+    async def start(self) -> WebhookReceiver:
+        app = Starlette(routes=[Route("/hook", self._hook, methods=["POST"])])
+        self.server = await RunningServer(app, free_port()).start()
+        return self
+
+    @property
+    def url(self) -> str:
+        assert self.server is not None
+        return f"{self.server.url}/hook"
+
+    async def stop(self) -> None:
+        if self.server is not None:
+            await self.server.stop()
+
+
+def for_notifier(settings: Settings, smtp_port: int | None, **overrides: Any) -> Settings:
+    """The test's settings with SMTP pointed at ``smtp_port``, no confirmation delay and
+    quick retries."""
+    values: dict[str, Any] = {
+        "smtp_host": "127.0.0.1" if smtp_port else "", "smtp_port": smtp_port or 587,
+        "smtp_from": "Glassboard Alerts <alerts@glassboard.example.com>",
+        "alert_confirm_minutes": 0.0, "alert_retry_base_seconds": 0.2,
+        "alert_retry_max_seconds": 1.0, "webhook_signing_secret": "whsec-test",
+        "public_ratings_url": f"http://127.0.0.1:{settings.ratings_port}",
+        "webhook_timeout_seconds": 2.0, "smtp_timeout_seconds": 3.0,
+    }
+    values.update(overrides)
+    return Settings(**{**settings.model_dump(), **values})
+
+
+async def start_notifier(stack: Stack, settings: Settings, **kwargs: Any) -> NotifierService:
+    notifier = NotifierService(settings, **kwargs)
+    await notifier.start()
+    stack.running.append(notifier)
+    return notifier
+
+
+def score_state(asset_id: str, revision: int, *, owner: str = "owner@example.com",
+                title: str | None = None, weekly: list[int] | None = None,
+                **window: Any) -> AssetScoreUpdate:
+    """One asset-scores message with the 30-day window's figures given."""
+    figures: dict[str, Any] = dict(
+        since="2026-01-01", score=70, previous_score=70, bayesian_average=3.8,
+        rating_count=0, rating_mean=None, views=100, previous_views=100, rating_part=0.7,
+        engagement_part=0.5, viewers_percentile=0.5, engagement_percentile=0.5,
+        downloads_percentile=0.5)
+    figures.update(window)
+    return AssetScoreUpdate(
+        asset_id=asset_id, revision=revision, title=title or asset_id.replace("-", " ").title(),
+        asset_type="deck", owner_email=owner, totals=UsageTotals(views=1000),
+        updated_at=datetime.now(timezone.utc), scores={"30d": WindowScore(**figures)},
+        weekly_views=weekly or [25, 25, 25, 25, 25])
+
+
+async def publish_scores(settings: Settings, updates: list[AssetScoreUpdate]) -> None:
+    broker = make_broker(settings.kafka_bootstrap_servers)
+    await broker.start()
+    try:
+        for u in updates:  # one at a time, in order, as the aggregator publishes them
+            await publish_keyed(broker, settings.topics.asset_scores.name,
+                                [(u.asset_id, u.model_dump_json().encode())])
+    finally:
+        await broker.stop()
+
+
+async def fetch(settings: Settings, sql: str, *args: Any) -> list[dict[str, Any]]:
+    conn = await asyncpg.connect(settings.database_url)
+    try:
+        return [dict(r) for r in await conn.fetch(sql, *args)]
+    finally:
+        await conn.close()
+
+
+async def fetchval(settings: Settings, sql: str, *args: Any) -> Any:
+    conn = await asyncpg.connect(settings.database_url)
+    try:
+        return await conn.fetchval(sql, *args)
+    finally:
+        await conn.close()
+
+
+def json_body(body: bytes) -> Any:
+    return json.loads(body)
