@@ -727,7 +727,7 @@ def test_config_and_secret_hold_real_settings(k8s_docs: list[dict[str, Any]]) ->
     assert not set(config) & set(secret)
     unknown = (set(config) | set(secret)) - _setting_aliases() - EXTRA_ENV
     assert not unknown, f"not settings: {unknown}"
-    assert {"DATABASE_URL", "GLASSBOARD_SIGNING_SECRET"} <= set(secret)
+    assert {"DATABASE_URL", "GLASSBOARD_SIGNING_SECRET", "WEBHOOK_SIGNING_SECRET"} <= set(secret)
     assert all("CHANGE-ME" in value for value in secret.values()), "placeholders only"
     settings = Settings.model_validate({**config, **secret})
     assert settings.env == "production" and settings.ingest_host == "0.0.0.0"

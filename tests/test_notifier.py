@@ -11,6 +11,8 @@ import sys
 from collections.abc import Iterator
 
 import pytest
+from prometheus_client import REGISTRY
+
 from notifier_support import (
     SmtpServer,
     WebhookReceiver,
@@ -21,7 +23,6 @@ from notifier_support import (
     score_state,
     start_notifier,
 )
-
 from services.notifier.config import NotifierConfig, NotifierConfigError
 from services.notifier.webhooks import verify
 from shared.embedded import free_port
@@ -51,6 +52,7 @@ DROPPED = {"score": 55, "previous_score": 70, "views": 40, "previous_views": 100
 async def test_a_score_drop_sends_exactly_one_email(stack: Stack, smtp: SmtpServer) -> None:
     settings = for_notifier(stack.settings, smtp.port)
     await start_notifier(stack, settings)
+    raised, sent = alerts_metric("raised"), alerts_metric("sent")
     await publish_scores(settings, [score_state("pitch-deck", 1, **HEALTHY),
                                     score_state("pitch-deck", 2, **DROPPED)])
     await eventually(lambda: asyncio.sleep(0, smtp.messages), lambda m: len(m) == 1)
@@ -78,6 +80,12 @@ async def test_a_score_drop_sends_exactly_one_email(stack: Stack, smtp: SmtpServ
                        "revision": 2}]
     assert await deliveries(settings) == [
         {"channel": "email", "state": "sent", "attempts": 1, "last_error": None}]
+    # /metrics: glassboard_alerts_total by outcome moved by exactly this alert.
+    assert (alerts_metric("raised") - raised, alerts_metric("sent") - sent) == (1, 1)
+
+
+def alerts_metric(outcome: str) -> float:
+    return REGISTRY.get_sample_value("glassboard_alerts_total", {"outcome": outcome}) or 0.0
 
 
 async def test_a_drop_must_last_the_confirmation_delay_and_the_sweep_fires_it(

@@ -29,6 +29,7 @@ from shared.events import EventEnvelope, utcnow
 from shared.scores import AssetScoreUpdate
 
 from .config import NotifierConfig
+from .metrics import ALERTS
 from .rules import (
     LEVEL_RULES,
     Outcome,
@@ -153,6 +154,7 @@ class AlertConsumer:
             except Exception:  # noqa: BLE001 - the position that counts is in PostgreSQL
                 log.info("Kafka offset commit failed (a rebalance?); PostgreSQL has the position")
             if alerts:
+                ALERTS.labels("raised").inc(alerts)
                 self.on_decided()
 
     async def apply(self, records: Sequence[Any]) -> int:

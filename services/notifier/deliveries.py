@@ -25,6 +25,7 @@ from typing import Any
 import asyncpg
 
 from .channels import Channels, Delivery, DeliveryError
+from .metrics import ALERTS
 from .render import AlertView
 
 __all__ = ["DeliveryWorker", "retry_delay"]
@@ -137,6 +138,7 @@ class DeliveryWorker:
             await self._failed(delivery, attempt, f"{type(exc).__name__}", False)
             return
         await self.pool.execute(MARK_SENT, delivery.id, attempt)
+        ALERTS.labels("sent").inc()
         log.info("delivery %d sent: %s, %d alert(s), attempt %d", delivery.id,
                  delivery.channel, len(alerts), delivery.attempts)
 
@@ -145,6 +147,7 @@ class DeliveryWorker:
         delay = retry_delay(delivery.attempts, self.retry_base, self.retry_max, random.random())
         state = await self.pool.fetchval(MARK_FAILED_ATTEMPT, delivery.id, attempt, permanent,
                                          self.max_attempts, delay, reason[:500])
+        ALERTS.labels("failed" if state == "failed" else "retrying").inc()
         if state == "failed":
             log.warning("delivery %d failed for good after %d attempt(s): %s", delivery.id,
                         delivery.attempts, reason)

@@ -19,6 +19,7 @@ import asyncpg
 from shared.events import utcnow
 
 from .config import NotifierConfig
+from .metrics import ALERTS
 from .rules import Outcome, evaluate_scores, with_overrides
 from .state_repo import DecisionWriter, latest_states, owner_settings, rule_state
 
@@ -78,7 +79,8 @@ class PendingSweeper:
         while True:
             await asyncio.sleep(self.interval)
             try:
-                if await self.sweep_once():
+                if fired := await self.sweep_once():
+                    ALERTS.labels("raised").inc(fired)
                     self.on_decided()
             except Exception:  # noqa: BLE001 - pending rules stay pending; try again later
                 log.exception("pending-rule sweep failed; retrying")

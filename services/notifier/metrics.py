@@ -1,0 +1,10 @@
+"""Notifier metrics, declared once."""
+
+from prometheus_client import Counter
+
+__all__ = ["ALERTS"]
+
+#: raised: a new alert episode committed; sent / retrying / failed: one delivery attempt's
+#: outcome (a delivery is one message to one recipient on one channel).
+ALERTS = Counter("glassboard_alerts_total", "Alerts raised, and delivery attempts by outcome",
+                 ["outcome"])
