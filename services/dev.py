@@ -16,11 +16,14 @@ import time
 from pathlib import Path
 
 import httpx
+from aiosmtpd.controller import Controller
 
 from shared.embedded import EmbeddedBroker, EmbeddedPostgres, free_port
 from shared.kafka import create_topics
 from shared.migrate import apply_migrations
 from shared.settings import Settings
+
+from .notifier.sink import MailSink
 
 __all__ = ["run_dev"]
 
@@ -62,12 +65,22 @@ def run_dev(demo: bool, workdir: Path = Path(".glassboard")) -> int:
     env.setdefault("LOG_FORMAT", "text")  # a terminal, not a log shipper
     broker: EmbeddedBroker | None = None
     postgres: EmbeddedPostgres | None = None
+    sink: Controller | None = None
     children: list[subprocess.Popen[bytes]] = []
     try:
         if not env.get("KAFKA_BOOTSTRAP_SERVERS"):
             broker = EmbeddedBroker().start()
             env["KAFKA_BOOTSTRAP_SERVERS"] = broker.bootstrap_servers
             print(f"tansu broker (memory storage) on {broker.bootstrap_servers}")
+        if not env.get("SMTP_HOST"):
+            # Alert emails and sign-in links go over real SMTP into a local sink that
+            # prints each one here (and keeps it as .eml for a mail client).
+            sink = Controller(MailSink(workdir.resolve() / "mail", echo=True),
+                              hostname="127.0.0.1", port=free_port())
+            sink.start()
+            env.update(SMTP_HOST="127.0.0.1", SMTP_PORT=str(sink.port))
+            print(f"SMTP sink on 127.0.0.1:{sink.port}: mail is printed here and kept in "
+                  f"{workdir / 'mail'}/")
         if not env.get("DATABASE_URL"):
             postgres = EmbeddedPostgres(workdir.resolve() / "pg").start()
             env["DATABASE_URL"] = asyncio.run(postgres.create_database())
@@ -123,6 +136,8 @@ def run_dev(demo: bool, workdir: Path = Path(".glassboard")) -> int:
             except subprocess.TimeoutExpired:
                 child.kill()
                 child.wait()
+        if sink:
+            sink.stop()
         if broker:
             broker.stop()
         if postgres:

@@ -11,8 +11,8 @@ from email.message import EmailMessage
 
 import httpx
 import pytest
-from notifier_support import SmtpServer, fetch, for_notifier, start_notifier
 
+from notifier_support import SmtpServer, fetch, for_notifier, start_notifier
 from shared.settings import Settings
 from support import Stack, eventually
 

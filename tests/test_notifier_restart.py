@@ -10,8 +10,8 @@ import subprocess
 import sys
 
 from aiokafka import AIOKafkaConsumer
-from notifier_support import SmtpServer, fetch, fetchval, publish_scores, score_state
 
+from notifier_support import SmtpServer, fetch, fetchval, publish_scores, score_state
 from services.notifier.config import HOLD_ENV
 from shared.settings import Settings
 from support import eventually

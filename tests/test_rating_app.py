@@ -160,7 +160,7 @@ async def sign_in(phone: Phone, page: Page, *, screenshot: bool = False) -> None
     await page.get_by_role("button", name="Email me a sign-in link").tap()
     await expect(page.get_by_role("heading", name="Check your email")).to_be_visible()
     await expect(page.locator("#sent-to")).to_have_text(REP)
-    await expect(page.locator("#dev-hint")).to_contain_text("printed in the ratings service")
+    await expect(page.locator("#dev-hint")).to_contain_text("printed in the console")
 
     mails = await eventually(lambda: _mails(phone, sent_before), lambda m: len(m) > 0, timeout=5)
     to, _, body = mails[-1]

@@ -161,9 +161,10 @@ async def login_page(request: Request, next: str | None = None) -> Response:
         return RedirectResponse(target, status_code=303)
     settings = getattr(request.app.state, "settings", None)
     production = settings is not None and settings.env == "production"
+    smtp = settings is not None and bool(settings.smtp_host)
     hint = "" if production else (
-        '<p class="hint" id="dev-hint">Development: the link is printed in the ratings '
-        "service's console.</p>"
+        '<p class="hint" id="dev-hint">Development: the email is printed in the console '
+        f"{'by the local mail sink' if smtp else 'of the ratings service'}.</p>"
     )
     return html_page(fill(_LOGIN_HTML, next=html.escape(target, quote=True), dev_hint=hint))
 

@@ -36,7 +36,8 @@ _BOARD = _template("board.html")
 _STALE = _template("stale.html")
 _HELP = _template("help-scoring.html")
 _NAV = (("board", "/", "Scoreboard"), ("stale", "/stale", "Stale content"),
-        ("app", "/app/", "Rate assets"), ("help", "/help/scoring", "How scores work"))
+        ("app", "/app/", "Rate assets"), ("alerts", "/alerts", "Alerts"),
+        ("help", "/help/scoring", "How scores work"))
 
 
 def _header(current: str, user: User) -> str:
