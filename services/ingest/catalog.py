@@ -13,6 +13,8 @@ import time
 
 import asyncpg
 
+from shared.observability import db_timer
+
 __all__ = ["CatalogCache"]
 
 log = logging.getLogger(__name__)
@@ -58,7 +60,8 @@ class CatalogCache:
         if self._unknown_until.get(asset_id, 0.0) > now or not self._may_look_up(now):
             return None
         try:
-            url = await self._pool.fetchval(_LOOKUP_ASSET, asset_id)
+            with db_timer("ingest", "catalog_lookup"):
+                url = await self._pool.fetchval(_LOOKUP_ASSET, asset_id)
         except (OSError, asyncpg.PostgresError):
             log.warning("catalog lookup failed; treating the asset as unknown for now")
             return None
@@ -83,7 +86,8 @@ class CatalogCache:
         while True:
             await asyncio.sleep(self._refresh_seconds)
             try:
-                await self.reload()
+                with db_timer("ingest", "catalog_refresh"):
+                    await self.reload()
                 self._unknown_until.clear()
             except (OSError, asyncpg.PostgresError):
                 log.warning("catalog refresh failed; serving the cached copy")

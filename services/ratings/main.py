@@ -10,7 +10,7 @@ from starlette.middleware.sessions import SessionMiddleware
 
 from shared.db import create_pool
 from shared.kafka import make_broker
-from shared.observability import ops_routes, readiness
+from shared.observability import LagReporter, ops_routes, readiness
 from shared.settings import Settings
 
 from .auth import MagicLinks
@@ -54,6 +54,8 @@ def create_app(settings: Settings) -> FastAPI:
         app.state.score_hub.start_polling(app.state.pool)
         app.state.outbox.start()
         app.state.readiness = readiness(lambda: app.state.pool, broker)
+        lag = LagReporter(broker)
+        lag.start()
         app.state.settings = settings
         app.state.public_url = settings.ratings_base_url
         app.state.magic_links = MagicLinks(secret)
@@ -62,6 +64,7 @@ def create_app(settings: Settings) -> FastAPI:
         try:
             yield
         finally:
+            await lag.stop()
             await app.state.outbox.stop()
             await app.state.score_hub.stop()
             await broker.stop()

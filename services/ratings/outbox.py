@@ -16,6 +16,7 @@ import asyncpg
 from faststream.kafka import KafkaBroker
 
 from shared.kafka import publish_keyed
+from shared.observability import db_timer
 
 __all__ = ["OutboxRelay"]
 
@@ -52,6 +53,10 @@ class OutboxRelay:
         await self.relay_once()  # flush what is pending, best effort
 
     async def relay_once(self) -> int:
+        with db_timer("ratings", "outbox_relay"):
+            return await self._relay_once()
+
+    async def _relay_once(self) -> int:
         async with self._pool.acquire() as conn, conn.transaction():
             rows = await conn.fetch(CLAIM_PENDING)
             if not rows:
