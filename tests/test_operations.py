@@ -233,3 +233,27 @@ def test_logs_are_json_lines_that_carry_the_event_ids(capsys: object) -> None:
     assert record["event_id"] == "0b0e6c9e-5d1c-4f7a-9a51-2b3c4d5e6f70"
     assert record["level"] == "WARNING" and record["logger"] == "services.aggregator.handlers"
     assert "time" in record
+
+
+async def test_sigterm_stops_ratings_with_an_open_score_stream_and_the_notifier_within_10_s(
+    stack: Stack,
+) -> None:
+    settings = stack.settings
+    _, token = await stack.user("ops-exec@example.com", "executive")
+    ratings = ServiceProcess("ratings", settings).start()
+    notifier = ServiceProcess("notifier", settings).start()
+    try:
+        await asyncio.gather(asyncio.to_thread(ratings.wait_ready),
+                             asyncio.to_thread(notifier.wait_ready))
+        async with httpx.AsyncClient(timeout=httpx.Timeout(15, read=None)) as client:
+            async with client.stream("GET", f"{ratings.ops_url}/v1/scores/stream",
+                                     headers={"authorization": f"Bearer {token}"}) as stream:
+                assert stream.status_code == 200
+                # A dashboard stays connected: shutdown must not wait for it to leave.
+                code, took = await asyncio.to_thread(ratings.terminate)
+        assert code == 0 and took < 10, ("ratings", code, took)
+        code, took = await asyncio.to_thread(notifier.terminate)
+        assert code == 0 and took < 10, ("notifier", code, took)
+    finally:
+        ratings.kill()
+        notifier.kill()
