@@ -29,6 +29,7 @@ __all__ = [
     "content_scores",
     "percentile_rank",
     "trend",
+    "wilson_interval",
     "wilson_lower_bound",
 ]
 
@@ -131,17 +132,25 @@ def content_scores(
     return scores
 
 
-def wilson_lower_bound(positive: int, total: int, z: float = 1.96) -> float:
-    """Lower bound of the 95% Wilson interval for the share of positive (4-5 star) votes."""
+def wilson_interval(positive: int, total: int, z: float = 1.96) -> tuple[float, float]:
+    """The Wilson score interval of the true share of positive (4-5 star) votes after
+    ``positive`` of ``total``; (0, 1) with no votes. z = 1.96: 95%, two-sided."""
     if total <= 0:
-        return 0.0
+        return 0.0, 1.0
     if not 0 <= positive <= total:
         raise ValueError("positive votes must be between 0 and the total")
     share = positive / total
     z2 = z * z
     centre = share + z2 / (2 * total)
     margin = z * math.sqrt(share * (1 - share) / total + z2 / (4 * total * total))
-    return max(0.0, (centre - margin) / (1 + z2 / total))  # clamp float noise at 0 votes
+    scale = 1 + z2 / total
+    # Clamped: float noise must not leave [0, 1] at 0 or all votes.
+    return max(0.0, (centre - margin) / scale), min(1.0, (centre + margin) / scale)
+
+
+def wilson_lower_bound(positive: int, total: int, z: float = 1.96) -> float:
+    """Lower bound of the 95% Wilson interval (the ranking key); 0 with no votes."""
+    return wilson_interval(positive, total, z)[0] if total > 0 else 0.0
 
 
 def trend(current: int, previous: int | None, dead_band: int = 2) -> str:

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import math
 
+from shared.scoring import wilson_interval as shared_wilson_interval
+
 __all__ = ["Z95", "mean_stars_upper", "poisson_interval", "wilson_interval"]
 
 #: Two-sided 95%: each bound is a 97.5% one-sided bound.
@@ -19,17 +21,9 @@ Z95 = 1.959963984540054
 
 
 def wilson_interval(positive: int, total: int, z: float = Z95) -> tuple[float, float]:
-    """Interval of the true positive share after ``positive`` of ``total``; (0, 1) at 0."""
-    if total <= 0:
-        return 0.0, 1.0
-    if not 0 <= positive <= total:
-        raise ValueError("positive must be between 0 and total")
-    share = positive / total
-    z2 = z * z
-    centre = share + z2 / (2 * total)
-    margin = z * math.sqrt(share * (1 - share) / total + z2 / (4 * total * total))
-    scale = 1 + z2 / total
-    return max(0.0, (centre - margin) / scale), min(1.0, (centre + margin) / scale)
+    """Interval of the true positive share after ``positive`` of ``total``; (0, 1) at 0.
+    The same Wilson interval the score's ranking uses, at the exact 95% z."""
+    return shared_wilson_interval(positive, total, z)
 
 
 def poisson_interval(count: int, z: float = Z95) -> tuple[float, float]:
