@@ -16,6 +16,7 @@ from dataclasses import dataclass
 import asyncpg
 import pytest
 
+from notifier_support import SmtpServer
 from shared.embedded import EmbeddedBroker, EmbeddedPostgres, free_port
 from shared.kafka import create_topics
 from shared.migrate import apply_migrations
@@ -127,3 +128,13 @@ async def stack(settings: Settings) -> AsyncIterator[Stack]:
         yield running
     finally:
         await asyncio.wait_for(running.close(), 30)
+
+
+@pytest.fixture
+def smtp() -> Iterator[SmtpServer]:
+    """A real SMTP server (aiosmtpd) in this process, keeping what it receives."""
+    server = SmtpServer().start()
+    try:
+        yield server
+    finally:
+        server.stop()

@@ -8,7 +8,6 @@ import json
 import os
 import subprocess
 import sys
-from collections.abc import Iterator
 
 import pytest
 from prometheus_client import REGISTRY
@@ -28,15 +27,6 @@ from services.notifier.webhooks import verify
 from shared.embedded import free_port
 from shared.settings import Settings
 from support import Stack, eventually
-
-
-@pytest.fixture
-def smtp() -> Iterator[SmtpServer]:
-    server = SmtpServer().start()
-    try:
-        yield server
-    finally:
-        server.stop()
 
 
 async def deliveries(settings: Settings) -> list[dict[str, object]]:

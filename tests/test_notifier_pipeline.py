@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import re
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from email.message import EmailMessage
 
 import httpx
@@ -19,15 +19,6 @@ from support import Stack, eventually
 OWNER = "maria.owner@example.com"
 ASSET = {"id": "acme-price-list", "title": "Acme price list 2026", "type": "product_sheet",
          "url": "https://cdn.example.com/acme-prices.pdf", "owner_email": OWNER}
-
-
-@pytest.fixture
-def smtp() -> Iterator[SmtpServer]:
-    server = SmtpServer().start()
-    try:
-        yield server
-    finally:
-        server.stop()
 
 
 @pytest.fixture
