@@ -23,6 +23,8 @@ from faststream.kafka import KafkaBroker
 from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, Gauge, Histogram, generate_latest
 from pythonjsonlogger.json import JsonFormatter
 
+from .periodic import Periodic
+
 __all__ = [
     "CONSUMER_LAG",
     "DB_SECONDS",
@@ -160,19 +162,14 @@ class LagReporter:
 
     def __init__(self, broker: KafkaBroker, interval: float = 5.0) -> None:
         self._broker = broker
-        self._interval = interval
-        self._task: asyncio.Task[None] | None = None
         self._reported: set[tuple[str, str, str]] = set()
+        self._periodic = Periodic("lag-reporter", interval, self.report)
 
     def start(self) -> None:
-        self._task = asyncio.create_task(self._run(), name="lag-reporter")
+        self._periodic.start()
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        await self._periodic.stop()
 
     async def report(self) -> None:
         """Set the gauge of every partition this member holds; drop the ones it lost in a
@@ -195,11 +192,3 @@ class LagReporter:
             with contextlib.suppress(KeyError):
                 CONSUMER_LAG.remove(*labels)
         self._reported = reported
-
-    async def _run(self) -> None:
-        while True:
-            await asyncio.sleep(self._interval)
-            try:
-                await self.report()
-            except Exception:  # noqa: BLE001 - a metric must never stop the service
-                logging.getLogger(__name__).debug("lag report failed", exc_info=True)

@@ -9,20 +9,16 @@ deferred peers whose scores are still off.
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-import logging
 from collections.abc import Awaitable, Callable, Sequence
 
 import asyncpg
 
+from shared.periodic import Periodic
 from shared.scores import AssetScoreUpdate
 
 from .score_state import PEER_REFRESH_SECONDS, ScoreContext, refresh_scores
 
 __all__ = ["PeerSweeper"]
-
-log = logging.getLogger(__name__)
 
 Publish = Callable[[Sequence[AssetScoreUpdate]], Awaitable[None]]
 
@@ -33,22 +29,17 @@ class PeerSweeper:
         self._pool = pool
         self._context = context
         self._publish = publish
-        self._interval = interval
         self._batches_since_sweep = False
-        self._task: asyncio.Task[None] | None = None
+        self._periodic = Periodic("peer-sweep", interval, self._sweep_after_batches)
 
     def note_batch(self) -> None:
         self._batches_since_sweep = True
 
     def start(self) -> None:
-        self._task = asyncio.create_task(self._run(), name="peer-sweep")
+        self._periodic.start()
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        await self._periodic.stop()
 
     async def sweep(self) -> list[AssetScoreUpdate]:
         ctx = self._context()
@@ -61,14 +52,9 @@ class PeerSweeper:
             await self._publish(updates)
         return updates
 
-    async def _run(self) -> None:
-        while True:
-            await asyncio.sleep(self._interval)
-            if not self._batches_since_sweep:
-                continue
+    async def _sweep_after_batches(self) -> None:
+        if self._batches_since_sweep:
+            # A failed sweep leaves the scores right in the database; the next batch or
+            # sweep publishes them.
             self._batches_since_sweep = False
-            try:
-                await self.sweep()
-            except (OSError, asyncpg.PostgresError):
-                # The next batch or sweep retries; the scores stay right in the database.
-                log.warning("peer sweep failed; it will run again", exc_info=True)
+            await self.sweep()

@@ -9,7 +9,6 @@ consumer holds are skipped (SKIP LOCKED) and looked at again on the next sweep.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Callable
 from datetime import datetime
@@ -17,6 +16,7 @@ from datetime import datetime
 import asyncpg
 
 from shared.events import utcnow
+from shared.periodic import Periodic
 
 from .config import NotifierConfig
 from .metrics import ALERTS
@@ -40,19 +40,15 @@ class PendingSweeper:
                  clock: Callable[[], datetime] = utcnow) -> None:
         self.pool = pool
         self.config = config
-        self.interval = interval_seconds
         self.on_decided = on_decided
         self.clock = clock
-        self._task: asyncio.Task[None] | None = None
+        self._periodic = Periodic("alert-pending-sweeper", interval_seconds, self._sweep)
 
     def start(self) -> None:
-        self._task = asyncio.create_task(self._run(), name="alert-pending-sweeper")
+        self._periodic.start()
 
     async def stop(self) -> None:
-        if self._task:
-            self._task.cancel()
-            await asyncio.gather(self._task, return_exceptions=True)
-            self._task = None
+        await self._periodic.stop()
 
     async def sweep_once(self) -> int:
         """Re-evaluate every pending rule; returns the number of alerts it fired."""
@@ -75,12 +71,8 @@ class PendingSweeper:
             await writer.write(outcomes)
         return writer.alerts
 
-    async def _run(self) -> None:
-        while True:
-            await asyncio.sleep(self.interval)
-            try:
-                if fired := await self.sweep_once():
-                    ALERTS.labels("raised").inc(fired)
-                    self.on_decided()
-            except Exception:  # noqa: BLE001 - pending rules stay pending; try again later
-                log.exception("pending-rule sweep failed; retrying")
+    async def _sweep(self) -> None:
+        """Pending rules stay pending when a sweep fails: the next one tries them again."""
+        if fired := await self.sweep_once():
+            ALERTS.labels("raised").inc(fired)
+            self.on_decided()

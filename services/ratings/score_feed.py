@@ -26,6 +26,7 @@ from faststream.kafka.annotations import KafkaMessage
 from prometheus_client import Gauge
 from pydantic import ValidationError
 
+from shared.periodic import Periodic
 from shared.scores import AssetScoreUpdate
 from shared.topics import Topics
 
@@ -68,7 +69,7 @@ class ScoreHub:
         self.revision = 0
         self.poll_seconds = poll_seconds
         self._subscriptions: set[Subscription] = set()
-        self._poller: asyncio.Task[None] | None = None
+        self._poller: Periodic | None = None
 
     def apply(self, state: AssetScoreUpdate) -> bool:
         """Hold and fan out ``state`` if it is newer than what is held for its asset."""
@@ -128,18 +129,10 @@ class ScoreHub:
         return sum(self.apply(AssetScoreUpdate.model_validate(r["message"])) for r in rows)
 
     def start_polling(self, pool: asyncpg.Pool) -> None:
-        async def poll() -> None:
-            while True:
-                await asyncio.sleep(self.poll_seconds)
-                try:
-                    await self.catch_up(pool)
-                except (OSError, asyncpg.PostgresError):
-                    log.warning("score state poll failed; retrying", exc_info=True)
-
-        self._poller = asyncio.create_task(poll(), name="score-state-poll")
+        self._poller = Periodic("score-state-poll", self.poll_seconds,
+                                lambda: self.catch_up(pool))
+        self._poller.start()
 
     async def stop(self) -> None:
         if self._poller is not None:
-            self._poller.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._poller
+            await self._poller.stop()
