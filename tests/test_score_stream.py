@@ -8,6 +8,7 @@ import io
 from typing import Any
 
 import httpx
+from prometheus_client import REGISTRY
 
 from sse_client import SseEvent, open_stream
 from support import UA_IPHONE, Stack, eventually
@@ -127,9 +128,12 @@ async def test_stream_resumes_after_last_event_id_and_keeps_the_connection_alive
         await eventually(lambda: reader.get("/v1/scores"),
                          lambda r: r.json()["items"][0]["totals"]["views"] == 3)
         # Reconnecting with Last-Event-ID: only what is newer than it, then live.
+        clients_before = REGISTRY.get_sample_value("glassboard_sse_clients") or 0.0
         async with open_stream(reader, "/v1/scores/stream", params={"asset": "deck-x"},
                                headers={"Last-Event-ID": str(seen)}) as stream:
             resumed = await stream.next_event()
+            # /metrics counts the open stream.
+            assert REGISTRY.get_sample_value("glassboard_sse_clients") == clients_before + 1
             assert int(resumed.id or 0) > seen and resumed.json()["totals"]["views"] == 3
             await hit(ingest.url, "deck-x", ["x4"])
             live = await stream.next_event()
