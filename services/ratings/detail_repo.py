@@ -9,14 +9,14 @@ from typing import Any
 
 import asyncpg
 
+from .score_repo import ASSET_EXISTS
+
 __all__ = [
     "fetch_daily_usage",
     "fetch_page_dwell",
     "fetch_recent_ratings",
     "fetch_score_state",
 ]
-
-ASSET_EXISTS = "SELECT EXISTS (SELECT 1 FROM assets WHERE id = $1)"
 
 # device_class 'all' holds the exact cross-device figures (one viewer on two devices is
 # one unique viewer there).
