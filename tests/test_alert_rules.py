@@ -16,13 +16,8 @@ from services.notifier.deliveries import retry_delay
 from services.notifier.recipients import Preferences, next_digest_at, targets_for
 from services.notifier.render import AlertView, email_content, slack_body
 from services.notifier.rules import (
-    EngagementCollapse,
     Finding,
-    LowRatingComment,
-    RatingBelow,
-    RuleSet,
     RuleState,
-    ScoreDrop,
     check_engagement_collapse,
     check_rating_below,
     check_score_drop,
@@ -30,12 +25,19 @@ from services.notifier.rules import (
     evaluate_scores,
     step,
     step_event,
-    with_overrides,
 )
 from services.notifier.stats import mean_stars_upper, poisson_interval, wilson_interval
-from services.notifier.webhooks import sign, validate_webhook_url, verify
+from shared.alert_rules import (
+    EngagementCollapse,
+    LowRatingComment,
+    RatingBelow,
+    RuleSet,
+    ScoreDrop,
+    with_overrides,
+)
 from shared.events import EventEnvelope, Source
 from shared.scores import AssetScoreUpdate, UsageTotals, WindowScore
+from shared.webhooks import sign, validate_webhook_url, verify
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=timezone.utc)
 NO_WAIT = {"confirm": timedelta(0), "cooldown": timedelta(hours=24)}

@@ -23,9 +23,9 @@ from notifier_support import (
     start_notifier,
 )
 from services.notifier.config import NotifierConfig, NotifierConfigError
-from services.notifier.webhooks import verify
 from shared.embedded import free_port
 from shared.settings import Settings
+from shared.webhooks import verify
 from support import Stack, eventually
 
 

@@ -22,9 +22,7 @@ import aiosmtplib
 import httpx
 
 from shared.smtp import SmtpConfig, build_message, is_permanent, send_message
-
-from .render import AlertView, email_content, slack_body
-from .webhooks import (
+from shared.webhooks import (
     DELIVERY_HEADER,
     SIGNATURE_HEADER,
     TIMESTAMP_HEADER,
@@ -32,6 +30,8 @@ from .webhooks import (
     sign,
     validate_webhook_url,
 )
+
+from .render import AlertView, email_content, slack_body
 
 __all__ = [
     "Channels",

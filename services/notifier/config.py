@@ -10,11 +10,10 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 
+from shared.alert_rules import RuleSet, defaults_from
 from shared.scores import SCORE_WINDOWS
 from shared.settings import Settings
 from shared.smtp import SmtpConfig, SmtpConfigError, smtp_config
-
-from .rules import RuleSet, defaults_from
 
 __all__ = ["DEV_WEBHOOK_SECRET", "HOLD_ENV", "NotifierConfig", "NotifierConfigError"]
 

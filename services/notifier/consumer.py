@@ -25,6 +25,7 @@ from faststream.kafka import KafkaBroker
 from faststream.kafka.annotations import KafkaMessage
 from pydantic import ValidationError
 
+from shared.alert_rules import with_overrides
 from shared.events import EventEnvelope, utcnow
 from shared.scores import AssetScoreUpdate
 
@@ -36,7 +37,6 @@ from .rules import (
     RuleState,
     evaluate_rating_event,
     evaluate_scores,
-    with_overrides,
 )
 from .state_repo import (
     DecisionWriter,

@@ -24,6 +24,8 @@ from typing import Any
 
 import asyncpg
 
+from shared.drain import Drain
+
 from .channels import Channels, Delivery, DeliveryError
 from .metrics import ALERTS
 from .render import AlertView
@@ -90,22 +92,20 @@ class DeliveryWorker:
         self.hold_seconds = hold_seconds
         self.batch = batch
         self.idle_seconds = idle_seconds
-        self._wake = asyncio.Event()
-        self._task: asyncio.Task[None] | None = None
+        self._drain = Drain("alert-delivery-worker", self.run_once, poll_seconds=idle_seconds,
+                            retry_seconds=idle_seconds, idle_wait=self._next_wait,
+                            hold_seconds=hold_seconds)
 
     def start(self) -> None:
-        self._task = asyncio.create_task(self._run(), name="alert-delivery-worker")
+        self._drain.start()
 
     def wake(self) -> None:
         """Look now rather than at the next poll (called after a batch decided alerts)."""
-        self._wake.set()
+        self._drain.nudge()
 
     async def stop(self) -> None:
         """Cancel between sends; a send cut short stays ``sending`` and is reclaimed."""
-        if self._task:
-            self._task.cancel()
-            await asyncio.gather(self._task, return_exceptions=True)
-            self._task = None
+        await self._drain.stop()
 
     async def run_once(self) -> int:
         """Claim and send one batch of due deliveries; returns how many were claimed."""
@@ -160,21 +160,3 @@ class DeliveryWorker:
         if seconds is None:
             return self.idle_seconds
         return min(self.idle_seconds, max(0.05, float(seconds)))
-
-    async def _run(self) -> None:
-        if self.hold_seconds:
-            log.warning("test hook: deliveries held for %.0f s", self.hold_seconds)
-            await asyncio.sleep(self.hold_seconds)
-        while True:
-            wait = self.idle_seconds
-            try:
-                if await self.run_once():
-                    continue
-                wait = await self._next_wait()
-            except Exception:  # noqa: BLE001 - keep delivering; rows stay pending meanwhile
-                log.exception("delivery worker failed; retrying")
-            self._wake.clear()
-            try:
-                await asyncio.wait_for(self._wake.wait(), wait)
-            except TimeoutError:
-                pass

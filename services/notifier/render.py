@@ -13,7 +13,7 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import quote
 
-from .rules import RULE_LABELS
+from shared.alert_rules import RULE_LABELS
 
 __all__ = ["AlertView", "asset_url", "email_content", "slack_body"]
 

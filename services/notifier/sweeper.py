@@ -15,12 +15,13 @@ from datetime import datetime
 
 import asyncpg
 
+from shared.alert_rules import with_overrides
 from shared.events import utcnow
 from shared.periodic import Periodic
 
 from .config import NotifierConfig
 from .metrics import ALERTS
-from .rules import Outcome, evaluate_scores, with_overrides
+from .rules import Outcome, evaluate_scores
 from .state_repo import DecisionWriter, latest_states, owner_settings, rule_state
 
 __all__ = ["PendingSweeper"]

@@ -8,13 +8,13 @@ marking re-sends a batch, which the aggregator's de-duplication absorbs.
 
 from __future__ import annotations
 
-import asyncio
 import json
 import logging
 
 import asyncpg
 from faststream.kafka import KafkaBroker
 
+from shared.drain import Drain
 from shared.kafka import publish_keyed
 from shared.observability import db_timer
 
@@ -36,20 +36,17 @@ class OutboxRelay:
         self._pool = pool
         self._broker = broker
         self._topic = topic
-        self._task: asyncio.Task[None] | None = None
-        self._wake = asyncio.Event()
+        self._drain = Drain("rating-outbox-relay", self.relay_once, poll_seconds=POLL_SECONDS)
 
     def start(self) -> None:
-        self._task = asyncio.create_task(self._run(), name="rating-outbox-relay")
+        self._drain.start()
 
     def nudge(self) -> None:
         """Publish now rather than at the next poll (called after a local rating)."""
-        self._wake.set()
+        self._drain.nudge()
 
     async def stop(self) -> None:
-        if self._task:
-            self._task.cancel()
-            await asyncio.gather(self._task, return_exceptions=True)
+        await self._drain.stop()
         await self.relay_once()  # flush what is pending, best effort
 
     async def relay_once(self) -> int:
@@ -66,17 +63,3 @@ class OutboxRelay:
                                 [(e["asset_id"], json.dumps(e).encode()) for e in events])
             await conn.execute(MARK_PUBLISHED, [r["id"] for r in rows])
         return len(rows)
-
-    async def _run(self) -> None:
-        while True:
-            try:
-                if await self.relay_once():
-                    continue
-            except Exception:  # noqa: BLE001 - keep relaying; rows stay pending until acked
-                log.exception("rating outbox relay failed; retrying")
-                await asyncio.sleep(1.0)
-            self._wake.clear()
-            try:
-                await asyncio.wait_for(self._wake.wait(), POLL_SECONDS)
-            except TimeoutError:
-                pass

@@ -13,8 +13,8 @@ from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response
 from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from services.notifier.rules import RULE_LABELS, RULES, RuleSet, defaults_from, with_overrides
-from services.notifier.webhooks import validate_webhook_url
+from shared.alert_rules import RULE_LABELS, RULES, RuleSet, defaults_from, with_overrides
+from shared.webhooks import validate_webhook_url
 
 from . import alerts_repo
 from .auth import current_user

@@ -1,4 +1,5 @@
-"""Webhook URLs people may register, and the signature every webhook body carries. Pure.
+"""Webhook URLs people may register, and the signature every webhook body carries. Pure;
+shared because the ratings app accepts the URLs the notifier calls.
 
 The ratings API validates URLs with the same function the notifier trusts, so a URL that
 was accepted is one the notifier will call. In production only https is allowed, and
