@@ -23,7 +23,8 @@ from typing import Any
 import asyncpg
 import httpx
 
-from services.ratings.users import Role, add_user, create_token
+from services.ratings.identity.models import Role
+from services.ratings.identity.store import add_user, create_token
 from shared.settings import Settings
 
 from .cpu import CpuMeter, CpuUsage, Probe

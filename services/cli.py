@@ -14,6 +14,9 @@ __all__ = ["main"]
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="glassboard", description=__doc__)
+    parser.add_argument("--log-file", type=Path, metavar="FILE",
+                        help="also append every log line to FILE; stderr then keeps only "
+                        "Glassboard's own lines and every warning (glassboard dev sets it)")
     sub = parser.add_subparsers(dest="command", required=True)
     dev = sub.add_parser("dev", help="run the whole stack on this machine")
     dev.add_argument("--demo", action="store_true", help="load sample assets and traffic")
@@ -43,16 +46,21 @@ def _parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     if args.command == "dev":
-        from .dev import run_dev
-
+        try:
+            from devtools.dev import run_dev
+        except ModuleNotFoundError as exc:
+            if exc.name != "devtools":
+                raise
+            print("glassboard dev runs from a source checkout (pip install -e .): the "
+                  "devtools package is not installed here", file=sys.stderr)
+            return 2
         return run_dev(demo=args.demo)
 
     settings = Settings()
     from shared.observability import configure_logging
+    from shared.runner import run_http, run_service
 
-    from .runner import run_http, run_service
-
-    configure_logging(settings.log_level, settings.log_format)
+    configure_logging(settings.log_level, settings.log_format, log_file=args.log_file)
     if args.command == "ingest":
         from .ingest.main import create_app
 
@@ -93,7 +101,8 @@ def _add_user(settings: Settings, email: str, role: str, name: str, with_token: 
 
     from shared.db import create_pool
 
-    from .ratings.users import Role, add_user, create_token
+    from .ratings.identity.models import Role
+    from .ratings.identity.store import add_user, create_token
 
     if not re.fullmatch(r"[^@\s]+@[^@\s]+\.[^@\s]+", email):
         print(f"not an email address: {email!r}", file=sys.stderr)
@@ -116,8 +125,8 @@ def _add_user(settings: Settings, email: str, role: str, name: str, with_token: 
 def _import_assets(settings: Settings, path: Path) -> int:
     from shared.db import create_pool
 
-    from .ratings.catalog import CsvRowError, parse_assets_csv
-    from .ratings.repo import upsert_assets
+    from .ratings.catalog.csv_import import CsvRowError, parse_assets_csv
+    from .ratings.catalog.store import upsert_assets
 
     try:
         assets = parse_assets_csv(path.read_text(encoding="utf-8-sig"))

@@ -5,13 +5,14 @@ applies; the rules themselves (pure evaluation) live in the notifier.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from .settings import Settings
+from .settings import ServiceSettings
 
 __all__ = [
     "RULES",
@@ -22,7 +23,10 @@ __all__ = [
     "RuleSet",
     "ScoreDrop",
     "Window",
+    "RULE_VARIABLES",
+    "AlertRuleSettings",
     "defaults_from",
+    "rules_from_variables",
     "with_overrides",
 ]
 
@@ -104,33 +108,74 @@ class RuleSet:
         return getattr(self, rule)
 
 
-def defaults_from(settings: Settings) -> RuleSet:
-    """The global defaults, from the ALERT_* settings."""
-    window: Any = settings.alert_window
-    cooldown = settings.alert_cooldown_hours
-    confirm = settings.alert_confirm_minutes
-    return RuleSet(
-        rating_below=RatingBelow(
-            threshold=settings.alert_rating_threshold,
-            rearm_margin=settings.alert_rating_rearm_margin,
-            min_ratings=settings.alert_rating_min_ratings, window=window,
-            cooldown_hours=cooldown, confirm_minutes=confirm),
-        score_drop=ScoreDrop(
-            points=settings.alert_score_drop_points,
-            rearm_points=settings.alert_score_rearm_points,
-            min_ratings=settings.alert_score_min_ratings,
-            min_views=settings.alert_score_min_views, window=window,
-            cooldown_hours=cooldown, confirm_minutes=confirm),
-        low_rating_comment=LowRatingComment(
-            max_stars=settings.alert_comment_max_stars,
-            max_age_hours=settings.alert_comment_max_age_hours,
-            cooldown_minutes=settings.alert_comment_cooldown_minutes),
-        engagement_collapse=EngagementCollapse(
-            percent=settings.alert_collapse_percent,
-            rearm_percent=settings.alert_collapse_rearm_percent,
-            min_weekly_views=settings.alert_collapse_min_weekly_views,
-            cooldown_hours=cooldown, confirm_minutes=confirm),
-    )
+#: Where each ALERT_* variable lands: a field of one rule, or a field every level rule shares.
+#: The rule models hold the defaults and bounds, so nothing here repeats them.
+RULE_VARIABLES: dict[str, tuple[str, ...]] = {
+    "ALERT_WINDOW": ("rating_below.window", "score_drop.window"),
+    "ALERT_COOLDOWN_HOURS": ("rating_below.cooldown_hours", "score_drop.cooldown_hours",
+                             "engagement_collapse.cooldown_hours"),
+    "ALERT_CONFIRM_MINUTES": ("rating_below.confirm_minutes", "score_drop.confirm_minutes",
+                              "engagement_collapse.confirm_minutes"),
+    "ALERT_RATING_THRESHOLD": ("rating_below.threshold",),
+    "ALERT_RATING_REARM_MARGIN": ("rating_below.rearm_margin",),
+    "ALERT_RATING_MIN_RATINGS": ("rating_below.min_ratings",),
+    "ALERT_SCORE_DROP_POINTS": ("score_drop.points",),
+    "ALERT_SCORE_REARM_POINTS": ("score_drop.rearm_points",),
+    "ALERT_SCORE_MIN_RATINGS": ("score_drop.min_ratings",),
+    "ALERT_SCORE_MIN_VIEWS": ("score_drop.min_views",),
+    "ALERT_COMMENT_MAX_STARS": ("low_rating_comment.max_stars",),
+    "ALERT_COMMENT_MAX_AGE_HOURS": ("low_rating_comment.max_age_hours",),
+    "ALERT_COMMENT_COOLDOWN_MINUTES": ("low_rating_comment.cooldown_minutes",),
+    "ALERT_COLLAPSE_PERCENT": ("engagement_collapse.percent",),
+    "ALERT_COLLAPSE_REARM_PERCENT": ("engagement_collapse.rearm_percent",),
+    "ALERT_COLLAPSE_MIN_WEEKLY_VIEWS": ("engagement_collapse.min_weekly_views",),
+}
+
+
+def rules_from_variables(variables: Mapping[str, Any]) -> RuleSet:
+    """The global defaults: the rule models' own defaults, with the ALERT_* variables set
+    (names in any case) laid over them. ValueError names the variable that does not fit."""
+    given = {name.upper(): value for name, value in variables.items()}
+    fields: dict[str, dict[str, Any]] = {rule: {} for rule in RULES}
+    for name, targets in RULE_VARIABLES.items():
+        if name in given:
+            for target in targets:
+                rule, _, field_name = target.partition(".")
+                fields[rule][field_name] = given[name]
+    built: dict[str, Any] = {}
+    for rule, values in fields.items():
+        try:
+            built[rule] = RULES[rule].model_validate(values)
+        except ValidationError as exc:
+            error = exc.errors()[0]
+            target = f"{rule}.{error['loc'][0]}"
+            name = next(n for n, t in RULE_VARIABLES.items() if target in t)
+            raise ValueError(f"{name}: {error['msg']}") from exc
+    return RuleSet(**built)
+
+
+def defaults_from(settings: Any) -> RuleSet:
+    """TODO(lead, issue 10): transitional, until every service has its own settings class."""
+    return rules_from_variables({n: getattr(settings, n.lower()) for n in RULE_VARIABLES})
+
+
+class AlertRuleSettings(ServiceSettings):
+    """The global rule defaults (ALERT_* variables, docs/alerts.md) and the digest hour: the
+    notifier applies them, the ratings app shows them beside each owner's overrides."""
+
+    alert_rules: RuleSet = Field(default_factory=RuleSet)
+    #: UTC hour at which daily digests go out.
+    alert_digest_hour: int = Field(8, ge=0, le=23, alias="ALERT_DIGEST_HOUR")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _rules_from_alert_variables(cls, data: Any) -> Any:
+        """ALERT_* from the environment, then from keyword arguments (which win)."""
+        if not isinstance(data, dict) or "alert_rules" in data:
+            return data
+        given = {k: v for k, v in os.environ.items() if k in RULE_VARIABLES}
+        given |= {k.upper(): v for k, v in data.items() if k.upper() in RULE_VARIABLES}
+        return {**data, "alert_rules": rules_from_variables(given)}
 
 
 def with_overrides(defaults: RuleSet, overrides: Mapping[str, Mapping[str, Any]]) -> RuleSet:

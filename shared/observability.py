@@ -13,6 +13,7 @@ import logging
 import sys
 import time
 from collections.abc import Awaitable, Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import asyncpg
@@ -23,6 +24,7 @@ from faststream.kafka import KafkaBroker
 from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, Gauge, Histogram, generate_latest
 from pythonjsonlogger.json import JsonFormatter
 
+from .kafka import FASTSTREAM_LOG
 from .periodic import Periodic
 
 __all__ = [
@@ -33,6 +35,7 @@ __all__ = [
     "ReadinessCheck",
     "configure_logging",
     "db_timer",
+    "is_own_or_warning",
     "ops_routes",
     "readiness",
 ]
@@ -50,19 +53,44 @@ CONSUMER_LAG = Gauge(
 ReadinessCheck = Callable[[], Awaitable[dict[str, str]]]
 
 
-def configure_logging(level: str, fmt: str = "json") -> None:
+#: Top-level logger names that speak for Glassboard itself (``glassboard.mail`` too).
+OWN_LOGGERS = ("services", "shared", "devtools", "glassboard")
+
+
+def is_own_or_warning(record: logging.LogRecord) -> bool:
+    """What a developer's console keeps when a log file takes the rest: Glassboard's own
+    lines at every level, and warnings and errors from any library. FastStream's lines
+    count as a library's, though ``make_broker`` routes them through a logger of ours."""
+    if record.levelno >= logging.WARNING:
+        return True
+    name = f"{record.name}."
+    return (name.partition(".")[0] in OWN_LOGGERS
+            and not name.startswith(f"{FASTSTREAM_LOG.name}."))
+
+
+def configure_logging(level: str, fmt: str = "json", *, log_file: Path | None = None) -> None:
     """One JSON object per line (``fmt="json"``), fields from ``extra=`` kept as keys:
-    ``log.warning("…", extra={"event_id": …})`` makes the event id searchable."""
-    handler = logging.StreamHandler(sys.stderr)
+    ``log.warning("…", extra={"event_id": …})`` makes the event id searchable.
+
+    With ``log_file`` (``glassboard dev``), every line is also appended there and stderr
+    keeps only ``is_own_or_warning`` lines: aiokafka's group-join chatter and uvicorn's
+    start-up lines at INFO would otherwise bury the service's own."""
     if fmt == "json":
-        handler.setFormatter(JsonFormatter(
+        formatter: logging.Formatter = JsonFormatter(
             "%(asctime)s %(levelname)s %(name)s %(message)s",
             rename_fields={"asctime": "time", "levelname": "level", "name": "logger"},
-        ))
+        )
     else:
-        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s %(message)s"))
+        formatter = logging.Formatter("%(asctime)s %(levelname)s %(name)s %(message)s")
+    console = logging.StreamHandler(sys.stderr)
+    handlers: list[logging.Handler] = [console]
+    if log_file is not None:
+        console.addFilter(is_own_or_warning)
+        handlers.append(logging.FileHandler(log_file, encoding="utf-8"))
+    for handler in handlers:
+        handler.setFormatter(formatter)
     root = logging.getLogger()
-    root.handlers[:] = [handler]
+    root.handlers[:] = handlers
     root.setLevel(level.upper())
 
 

@@ -16,8 +16,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
+from devtools.mail_sink import MailSink
 from services.notifier.main import NotifierService
-from services.notifier.sink import MailSink
 from shared.embedded import free_port
 from shared.kafka import make_broker, publish_keyed
 from shared.scores import AssetScoreUpdate, UsageTotals, WindowScore

@@ -16,8 +16,9 @@ from aiokafka import AIOKafkaConsumer
 
 from services.aggregator.main import AggregatorService
 from services.ingest.main import create_app as create_ingest_app
+from services.ratings.identity.models import Role
+from services.ratings.identity.store import add_user, create_token
 from services.ratings.main import create_app as create_ratings_app
-from services.ratings.users import Role, add_user, create_token
 from shared.settings import Settings
 
 __all__ = ["RunningServer", "Stack", "consume_all", "eventually"]

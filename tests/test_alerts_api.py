@@ -133,11 +133,11 @@ async def test_the_inbox_page_needs_sign_in_and_serves_its_files(stack: Stack) -
         assert page.status_code == 200
         assert "default-src 'self'" in page.headers["content-security-policy"]
         assert 'id="tab-everyone"' in page.text and 'data-email="admin-tester@example.com"' in page.text
-        script = page.text.split('src="/alerts/alerts.js?v=')[1].split('"')[0]
-        js = await admin.get(f"/alerts/alerts.js?v={script}")
+        script = page.text.split('src="/static/alerts/alerts.js?v=')[1].split('"')[0]
+        js = await admin.get(f"/static/alerts/alerts.js?v={script}")
         assert js.status_code == 200 and "immutable" in js.headers["cache-control"]
         assert js.headers["content-type"].startswith("text/javascript")
-        assert (await admin.get("/alerts/other.js")).status_code == 404
+        assert (await admin.get("/static/alerts/other.js")).status_code == 404
         admin.headers.pop("authorization")
         signed_out = await admin.get("/alerts")
         assert signed_out.status_code == 303

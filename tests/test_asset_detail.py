@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime, timezone
 
-from services.ratings.asset_detail import daily_series, page_dwell, recent_ratings
+from services.ratings.analytics.detail import daily_series, page_dwell, recent_ratings
 
 
 def test_daily_series_fills_quiet_days_with_zeros_oldest_first() -> None:

@@ -7,7 +7,7 @@ import re
 
 import httpx
 
-from services.ratings.static_assets import STATIC_FILES
+from services.ratings.web.routes import static_app
 from support import Stack
 
 PAGES = ("/", "/stale", "/help/scoring")
@@ -43,11 +43,12 @@ async def test_pages_need_a_session_and_render_with_filters_and_a_strict_csp(sta
         assert "&lt;b&gt;x@example.com" in board and "<b>x@" not in board  # escaped
         assert 'data-view="board"' in board
         assert 'data-view="stale"' in (await client.get("/stale")).text
-        for name in ("board.js", "board.css", "board-format.js", "score-stream.js"):
-            assert f"/static/{name}?v={STATIC_FILES[name].version}" in board
+        for name in ("board/board.js", "board/board.css", "board/board-format.js",
+                     "board/score-stream.js"):
+            assert f"/static/{name}?v={static_app[name].version}" in board
         asset_page = (await client.get("/assets/pricing-sheet")).text
-        chart = STATIC_FILES["vendor-chart.umd.min.js"]
-        assert f'src="/static/vendor-chart.umd.min.js?v={chart.version}"' in asset_page
+        chart = static_app["vendor/chart.umd.min.js"]
+        assert f'src="/static/vendor/chart.umd.min.js?v={chart.version}"' in asset_page
         assert 'id="analytics"' in asset_page and 'id="score-state">null</script>' in asset_page
 
 
@@ -56,22 +57,22 @@ async def test_static_files_have_types_and_are_cached_for_good_only_when_version
 ) -> None:
     ratings = await stack.ratings()
     async with httpx.AsyncClient(base_url=ratings.url) as anonymous:
-        chart = STATIC_FILES["vendor-chart.umd.min.js"]
-        r = await anonymous.get("/static/vendor-chart.umd.min.js", params={"v": chart.version})
+        chart = static_app["vendor/chart.umd.min.js"]
+        r = await anonymous.get("/static/vendor/chart.umd.min.js", params={"v": chart.version})
         assert r.status_code == 200
         assert r.headers["content-type"] == "text/javascript; charset=utf-8"
         assert r.headers["cache-control"] == "public, max-age=31536000, immutable"
         assert r.content.startswith(b"/*!\n * Chart.js v4.6.1")
         assert b"sourceMappingURL" not in r.content
-        unversioned = await anonymous.get("/static/vendor-chart.umd.min.js")
+        unversioned = await anonymous.get("/static/vendor/chart.umd.min.js")
         assert unversioned.headers["cache-control"] == "no-cache"
-        again = await anonymous.get("/static/vendor-chart.umd.min.js",
+        again = await anonymous.get("/static/vendor/chart.umd.min.js",
                                     headers={"if-none-match": r.headers["etag"]})
         assert again.status_code == 304 and again.content == b""
-        css = await anonymous.get("/static/board.css")
+        css = await anonymous.get("/static/board/board.css")
         assert css.headers["content-type"] == "text/css; charset=utf-8"
-        license_ = await anonymous.get("/static/vendor-chart.LICENSE.md")
+        license_ = await anonymous.get("/static/vendor/chart.LICENSE.md")
         assert license_.headers["content-type"].startswith("text/markdown")
         assert re.search(r"MIT License", license_.text)
         assert (await anonymous.get("/static/nope.js")).status_code == 404
-        assert (await anonymous.get("/static/..%2Fpages.py")).status_code == 404
+        assert (await anonymous.get("/static/..%2Froutes.py")).status_code == 404

@@ -10,7 +10,7 @@ from pathlib import Path
 import httpx
 from prometheus_client import REGISTRY
 
-from services.ratings.catalog import CsvRowError, parse_assets_csv
+from services.ratings.catalog.csv_import import CsvRowError, parse_assets_csv
 from support import UA_DESKTOP, Stack, eventually
 
 ASSET = {"id": "pricing-sheet", "title": "Pricing sheet", "type": "product_sheet",

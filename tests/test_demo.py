@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from services.demo import (
+from devtools.demo import (
     LIVE_ASSET_IDS,
     LIVE_BEACON_ASSET,
     LIVE_DWELL_MS,
@@ -21,14 +21,15 @@ from services.demo import (
     LIVE_PIXEL_HITS,
     load_demo,
 )
-from services.demo_traffic import (
+from devtools.demo_traffic import (
     DEMO_ASSETS,
     HISTORY_DAYS,
     STALE_ASSET_IDS,
     assets_csv,
     generate_history,
 )
-from services.ratings.catalog import ASSET_TYPES, parse_assets_csv
+from services.ratings.catalog.csv_import import parse_assets_csv
+from services.ratings.catalog.models import ASSET_TYPES
 from shared.events import EventEnvelope
 from support import Stack, eventually
 

@@ -45,16 +45,20 @@ ALERTS: list[tuple[str, str, str, str, timedelta, bool, list[tuple[str, str, int
 ]
 
 
-async def insert_alerts(database_url: str) -> None:
+async def insert_alerts(database_url: str, owner_id: int) -> None:
+    """The notifier's alerts and deliveries, and the owner's read marks (ratings' table)."""
     conn = await asyncpg.connect(database_url)
     try:
         for asset, title, rule, summary, age, read, deliveries in ALERTS:
             fired = NOW - age
             alert_id = await conn.fetchval(
                 "INSERT INTO alerts (asset_id, rule, episode, owner_email, title, summary, "
-                "details, fired_at, read_at) VALUES ($1, $2, 1, $3, $4, $5, '{}', $6, $7) "
-                "RETURNING id", asset, rule, OWNER, title, summary, fired,
-                fired + timedelta(minutes=30) if read else None)
+                "details, fired_at) VALUES ($1, $2, 1, $3, $4, $5, '{}', $6) "
+                "RETURNING id", asset, rule, OWNER, title, summary, fired)
+            if read:
+                await conn.execute("INSERT INTO alert_reads (alert_id, user_id, read_at) "
+                                   "VALUES ($1, $2, $3)", alert_id, owner_id,
+                                   fired + timedelta(minutes=30))
             for channel, state, attempts in deliveries:
                 target = OWNER if channel == "email" else "https://hooks.slack.com/services/x"
                 delivery = await conn.fetchval(
@@ -70,8 +74,8 @@ async def insert_alerts(database_url: str) -> None:
 
 async def test_the_inbox_on_a_phone(stack: Stack, tmp_path: Path) -> None:
     ratings = await stack.ratings()
-    _, token = await stack.user(OWNER, "marketing", "Maria Lopez")
-    await insert_alerts(stack.settings.database_url)
+    owner_id, token = await stack.user(OWNER, "marketing", "Maria Lopez")
+    await insert_alerts(stack.settings.database_url, owner_id)
     errors: list[str] = []
     async with async_playwright() as playwright:
         browser = await playwright.chromium.launch(executable_path=str(CHROMIUM),
@@ -113,7 +117,8 @@ async def test_the_inbox_on_a_phone(stack: Stack, tmp_path: Path) -> None:
     conn = await asyncpg.connect(stack.settings.database_url)
     try:
         read: Any = await conn.fetchval(
-            "SELECT read_at IS NOT NULL FROM alerts WHERE asset_id = 'acme-price-list'")
+            "SELECT r.read_at IS NOT NULL FROM alert_reads r JOIN alerts a ON a.id = r.alert_id "
+            "WHERE a.asset_id = 'acme-price-list'")
         assert read is True
         assert await conn.fetchval("SELECT count(*) FROM alert_preferences") == 0
     finally:

@@ -327,7 +327,8 @@ async def test_installable_with_a_service_worker(phone: Phone) -> None:
         const shell = names.find(n => n.startsWith('glassboard-shell-'));
         return shell ? (await (await caches.open(shell)).keys()).map(r => new URL(r.url).pathname) : [];
     }""")
-    assert {"/app/shell.html", "/app/app.js", "/app/app.css", "/app/queue.js"} <= set(cached)
+    assert {"/app/shell.html", "/static/app/app.js", "/static/app/app.css",
+            "/static/app/queue.js"} <= set(cached)
 
     # Signing out ends the session and forgets the offline copies of my lists.
     await page.wait_for_selector("body[data-ready=true]")

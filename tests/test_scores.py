@@ -13,7 +13,8 @@ from typing import Any
 import asyncpg
 import httpx
 
-from services.ratings.rating_store import RatingChange, apply_rating
+from services.ratings.rating.models import RatingChange
+from services.ratings.rating.store import apply_rating
 from shared.events import Source
 from shared.kafka import make_broker, publish_keyed
 from support import Stack, consume_all, eventually

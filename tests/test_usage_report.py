@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from services.ratings.usage import usage_report, window_start
+from services.ratings.analytics.usage import usage_report, window_start
 
 
 def test_window_start_counts_today_as_day_one() -> None:

@@ -12,7 +12,7 @@ from services.aggregator.content import (
     window_bounds,
     window_scores,
 )
-from services.ratings.score_listing import ScoreFilter, merge_catalog, sort_states, to_csv
+from services.ratings.scores.listing import ScoreFilter, merge_catalog, sort_states, to_csv
 from shared.scores import AssetScoreUpdate, UsageTotals
 
 TODAY = date(2026, 11, 22)

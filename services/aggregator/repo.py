@@ -1,4 +1,6 @@
-"""The aggregator's SQL, in one place, and the one-transaction apply of a batch.
+"""The aggregator's SQL on the usage tables it owns, and the one-transaction apply of a batch.
+
+Reads of the catalog, which the ratings service owns, go through ``reads/ratings.py``.
 
 Every statement is set-based (``unnest`` of arrays), so a batch of thousands of events
 costs a dozen round trips. Rows are sorted by key before each upsert so that two
@@ -18,6 +20,7 @@ import asyncpg
 from shared.events import EventEnvelope, RejectedEvent, RejectReason
 from shared.scores import AssetScoreUpdate
 
+from .reads.ratings import known_assets
 from .score_state import ScoreContext, refresh_scores
 from .usage import (
     BatchUsage,
@@ -32,8 +35,6 @@ from .usage import (
 )
 
 __all__ = ["apply_events", "store_rejected"]
-
-KNOWN_ASSETS = "SELECT id FROM assets WHERE id = any($1::text[])"
 
 INSERT_NEW_EVENTS = """
 INSERT INTO events (event_id, type, asset_id, viewer_key, occurred_at, received_at,
@@ -168,7 +169,7 @@ async def apply_events(
     Replaying a batch changes no count."""
     events = first_of_each_id(events)
     batch_assets = sorted({e.asset_id for e in events})
-    known = {r["id"] for r in await conn.fetch(KNOWN_ASSETS, batch_assets)}
+    known = await known_assets(conn, batch_assets)
     countable, refused = split_countable(events, known)
     await store_rejected(
         conn,

@@ -37,6 +37,7 @@ from .content import (
     window_bounds,
     window_scores,
 )
+from .reads.ratings import asset_states, peer_types, rating_sums
 from .usage import rating_summary
 
 __all__ = ["ScoreContext", "refresh_scores"]
@@ -45,11 +46,6 @@ __all__ = ["ScoreContext", "refresh_scores"]
 SCORE_LOCK_KEY = 0x61_73_73_65  # "asse"
 
 LOCK = "SELECT pg_advisory_xact_lock($1)"
-
-SELECT_PEERS = """
-SELECT id, type FROM assets
-WHERE $1 OR type IN (SELECT type FROM assets WHERE id = any($2::text[]))
-"""
 
 # One row per asset and window; the previous period is [previous_from, current_from).
 SELECT_USAGE_SUMS = """
@@ -69,16 +65,6 @@ JOIN usage_daily u ON u.asset_id = p.id AND u.device_class = 'all'
 GROUP BY p.id, w.name
 """
 
-# Ratings of the whole catalog (the prior needs them all), per asset, window and period.
-SELECT_RATING_SUMS = """
-SELECT d.asset_id, w.name AS score_window, d.day >= w.current_from AS is_current, d.stars,
-       sum(d.ratings)::bigint AS ratings
-FROM unnest($1::text[], $2::date[], $3::date[]) AS w(name, current_from, previous_from)
-JOIN rating_daily d ON d.day >= w.previous_from AND d.day <= $4
-JOIN assets a ON a.id = d.asset_id
-GROUP BY d.asset_id, w.name, is_current, d.stars
-"""
-
 #: Peers whose stored state is younger than this are not republished yet (see below).
 PEER_REFRESH_SECONDS = 5.0
 
@@ -87,26 +73,6 @@ SELECT asset_id, message -> 'scores' AS scores,
        updated_at > now() - make_interval(secs => $2) AS recent
 FROM asset_score_state
 WHERE asset_id = any($1::text[])
-"""
-
-# Catalog fields, all-time usage totals (absent for an asset only ever rated) and the
-# all-time rating histogram of each asset to publish.
-SELECT_STATES = """
-SELECT a.id AS asset_id, a.title, a.type, a.stage, a.owner_email,
-       t.views, t.unique_viewers, t.downloads, t.engaged_ms, t.wall_ms, t.last_event_at,
-       now() AS updated_at, r.s1, r.s2, r.s3, r.s4, r.s5
-FROM unnest($1::text[]) AS k(asset_id)
-JOIN assets a ON a.id = k.asset_id
-LEFT JOIN asset_totals t ON t.asset_id = k.asset_id
-CROSS JOIN LATERAL (
-    SELECT coalesce(sum(d.ratings) FILTER (WHERE d.stars = 1), 0)::bigint AS s1,
-           coalesce(sum(d.ratings) FILTER (WHERE d.stars = 2), 0)::bigint AS s2,
-           coalesce(sum(d.ratings) FILTER (WHERE d.stars = 3), 0)::bigint AS s3,
-           coalesce(sum(d.ratings) FILTER (WHERE d.stars = 4), 0)::bigint AS s4,
-           coalesce(sum(d.ratings) FILTER (WHERE d.stars = 5), 0)::bigint AS s5
-    FROM rating_daily d WHERE d.asset_id = k.asset_id
-) r
-ORDER BY a.id
 """
 
 #: Views per seven-day period, 0 = today and the six days before, up to 4 = a month ago.
@@ -150,7 +116,7 @@ async def refresh_scores(
         return []
     await conn.execute(LOCK, SCORE_LOCK_KEY)
     everything = ctx.whole_catalog or bool(rerated)
-    asset_types = {r["id"]: r["type"] for r in await conn.fetch(SELECT_PEERS, everything, touched)}
+    asset_types = await peer_types(conn, everything, touched)
     scores = await _compute(conn, asset_types, ctx)
     stored = {r["asset_id"]: r for r in await conn.fetch(
         SELECT_STORED_SCORES, sorted(asset_types), ctx.peer_pause_seconds)}
@@ -163,7 +129,7 @@ async def refresh_scores(
     to_publish = sorted(set(touched) | changed)
     if not to_publish:
         return []
-    rows = await conn.fetch(SELECT_STATES, to_publish)
+    rows = await asset_states(conn, to_publish)
     weekly: dict[str, list[int]] = {asset_id: [0] * WEEKS for asset_id in to_publish}
     for r in await conn.fetch(SELECT_WEEKLY_VIEWS, to_publish, ctx.today):
         weekly[r["asset_id"]][r["weeks_ago"]] = r["views"]
@@ -199,7 +165,7 @@ async def _compute(
         usage[(*key, PREVIOUS)] = PeriodUsage(r["prev_views"], r["prev_viewer_days"],
                                               r["prev_downloads"], r["prev_engaged_ms"])
     ratings: dict[PeriodKey, dict[int, int]] = {}
-    for r in await conn.fetch(SELECT_RATING_SUMS, names, starts, previous_starts, ctx.today):
+    for r in await rating_sums(conn, names, starts, previous_starts, ctx.today):
         period = CURRENT if r["is_current"] else PREVIOUS
         ratings.setdefault((r["asset_id"], r["score_window"], period), {})[r["stars"]] = r["ratings"]
     return window_scores(asset_types, usage, ratings, bounds, ctx.prior_weight)

@@ -15,12 +15,12 @@ import asyncpg
 
 from shared.observability import db_timer
 
+from .reads.ratings import asset_url, asset_urls
+
 __all__ = ["CatalogCache"]
 
 log = logging.getLogger(__name__)
 
-_LOAD_ASSETS = "SELECT id, url FROM assets"
-_LOOKUP_ASSET = "SELECT url FROM assets WHERE id = $1"
 #: How long an id stays known-unknown before we ask the database again.
 _NEGATIVE_TTL_SECONDS = 1.0
 #: At most this many miss lookups per second reach the database; the rest wait for the
@@ -48,8 +48,7 @@ class CatalogCache:
             await asyncio.gather(self._task, return_exceptions=True)
 
     async def reload(self) -> None:
-        rows = await self._pool.fetch(_LOAD_ASSETS)
-        self._urls = {row["id"]: row["url"] for row in rows}
+        self._urls = await asset_urls(self._pool)
 
     async def url_for(self, asset_id: str) -> str | None:
         """The asset's url, or None when the asset is unknown."""
@@ -61,7 +60,7 @@ class CatalogCache:
             return None
         try:
             with db_timer("ingest", "catalog_lookup"):
-                url = await self._pool.fetchval(_LOOKUP_ASSET, asset_id)
+                url = await asset_url(self._pool, asset_id)
         except (OSError, asyncpg.PostgresError):
             log.warning("catalog lookup failed; treating the asset as unknown for now")
             return None
@@ -71,7 +70,7 @@ class CatalogCache:
             self._unknown_until[asset_id] = now + _NEGATIVE_TTL_SECONDS
         else:
             self._urls[asset_id] = url
-        return url  # type: ignore[no-any-return]
+        return url
 
     def _may_look_up(self, now: float) -> bool:
         started, count = self._lookup_window

@@ -39,7 +39,9 @@ def device_from_user_agent(user_agent: str) -> Device:
         bot_name = (parsed.all_details.get("bot") or {}).get("name")
         if bot_name in EMAIL_IMAGE_PROXIES:
             return Device(device_class=DeviceClass.UNKNOWN, browser=bot_name)
-        return Device(device_class=DeviceClass.BOT, browser=_clean(bot_name or parsed.client_name()))
+        return Device(
+            device_class=DeviceClass.BOT, browser=_clean(bot_name or parsed.client_name())
+        )
     kind = parsed.device_type()
     if kind in _PHONE_TYPES:
         device_class = DeviceClass.PHONE

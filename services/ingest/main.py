@@ -15,9 +15,10 @@ from shared.settings import Settings
 
 from .catalog import CatalogCache
 from .enrich import warm_up
+from .pipeline import Pipeline
+from .publisher import Publisher
 from .rating_links import router as rating_links_router
 from .routes import router
-from .tracker import Tracker
 from .visitors import DailySalts
 
 __all__ = ["create_app"]
@@ -34,7 +35,8 @@ def create_app(settings: Settings) -> FastAPI:
         catalog = CatalogCache(pool, settings.catalog_refresh_seconds)
         await catalog.start()
         app.state.settings = settings
-        app.state.tracker = Tracker(broker, catalog, DailySalts(pool), settings.topics)
+        app.state.pipeline = Pipeline(catalog, DailySalts(pool))
+        app.state.publisher = Publisher(broker, settings.topics)
         try:
             yield
         finally:

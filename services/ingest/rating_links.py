@@ -13,7 +13,6 @@ The edge checks the signature, expiry, stars and asset, then publishes a
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import hashlib
 import logging
@@ -21,7 +20,6 @@ import re
 import time
 import uuid
 from dataclasses import dataclass
-from html import escape
 from urllib.parse import parse_qs, quote, urlencode
 
 from fastapi import APIRouter, Request
@@ -31,10 +29,10 @@ from pydantic import ValidationError
 
 from shared.commands import COMMENT_MAX_CHARS, RatingCommand
 from shared.events import utcnow
-from shared.kafka import publish_keyed
 from shared.signing import EXPIRED, verify_rating_link
 
-from .tracker import Tracker
+from . import deps
+from .web import templates
 
 __all__ = ["RATING_LINKS", "router"]
 
@@ -52,35 +50,10 @@ RATING_LINKS = Counter(
 _MAX_FORM_BYTES = 64 * 1024
 _INT = re.compile(r"^[0-9]{1,15}$")
 
-_STYLE = (
-    "body{font:1.05rem/1.5 system-ui,-apple-system,'Segoe UI',Roboto,sans-serif;margin:0;"
-    "color:#1a1a1a;background:#f6f6f4}main{max-width:30rem;margin:0 auto;padding:1.5rem 1rem}"
-    "h1{font-size:1.35rem;line-height:1.3;margin:0 0 1rem}"
-    "label{display:block;font-weight:600;margin:1.25rem 0 .35rem}"
-    "textarea{box-sizing:border-box;width:100%;font:inherit;padding:.6rem;"
-    "border:1px solid #767676;border-radius:.4rem;background:#fff}"
-    "button{font:inherit;font-weight:600;min-height:2.75rem;padding:.5rem 1.25rem;margin-top:.75rem;"
-    "border:0;border-radius:.4rem;background:#0b57d0;color:#fff;cursor:pointer}"
-    "button:focus-visible,a:focus-visible,textarea:focus-visible{outline:3px solid #f29900;"
-    "outline-offset:2px}.hint{color:#555;font-size:.9rem}"
-    ".stars{display:flex;gap:.35rem;flex-wrap:wrap;padding:0;margin:.5rem 0 0;list-style:none}"
-    ".stars a{display:inline-block;min-width:2.75rem;min-height:2.75rem;line-height:2.75rem;"
-    "text-align:center;border:1px solid #767676;border-radius:.4rem;background:#fff;"
-    "color:#1a1a1a;text-decoration:none}.stars a[aria-current]{background:#0b57d0;color:#fff}"
-)
-# Auto-submit only on a fresh navigation: not while Chrome prerenders the page, and not
-# when the rater comes back with the Back button or reloads (that would rate again, and
-# on Android trap Back in a loop). Those see the button instead.
-_SCRIPT = (
-    "(function(){var f=document.getElementById('rate');if(!f)return;"
-    "var n=performance.getEntriesByType&&performance.getEntriesByType('navigation')[0];"
-    "if(n&&n.type!=='navigate')return;"
-    "if(document.prerendering){document.addEventListener('prerenderingchange',"
-    "function(){f.submit()},{once:true})}else{f.submit()}})();"
-)
 
-
-def _csp_hash(source: str) -> str:
+def _csp_hash(template: str) -> str:
+    """The CSP source allowing the inline style or script that ``template`` renders."""
+    source = templates.get_template(template).render()
     return "'sha256-" + base64.b64encode(hashlib.sha256(source.encode()).digest()).decode() + "'"
 
 
@@ -91,7 +64,8 @@ _HEADERS = {
     "X-Robots-Tag": "noindex, nofollow",
     "X-Content-Type-Options": "nosniff",
     "Content-Security-Policy": (
-        f"default-src 'none'; style-src {_csp_hash(_STYLE)}; script-src {_csp_hash(_SCRIPT)}; "
+        f"default-src 'none'; style-src {_csp_hash('rating_links/page.css')}; "
+        f"script-src {_csp_hash('rating_links/autosubmit.js')}; "
         "form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
     ),
 }
@@ -124,10 +98,6 @@ class _TooLong(_Refused):
         self.draft = draft
 
 
-def _tracker(request: Request) -> Tracker:
-    return request.app.state.tracker  # type: ignore[no-any-return]
-
-
 async def _checked(request: Request, asset_id: str, stars: str) -> _Link:
     """The link, if genuine, unexpired, for 1..5 stars and a known asset; _Refused if not."""
     params = request.query_params
@@ -151,33 +121,25 @@ async def _checked(request: Request, asset_id: str, stars: str) -> _Link:
         raise _Refused(403, "forged", "This link is not valid",
                        "The rating link was changed or is not from Glassboard, so nothing "
                        "was recorded.")
-    if await _tracker(request).catalog.url_for(asset_id) is None:
+    if await deps.pipeline(request).catalog.url_for(asset_id) is None:
         raise _Refused(404, "unknown_asset", "This asset no longer exists",
                        "It may have been removed from the catalog, so nothing was recorded.")
     return _Link(asset_id, int(user), int(stars), int(exp), sig)
 
 
 @router.get("/r/{asset_id}/{stars}", response_class=HTMLResponse)
-async def confirm_rating(asset_id: str, stars: str, request: Request) -> HTMLResponse:
+async def confirm_rating(asset_id: str, stars: str, request: Request) -> Response:
     """Check the link and answer a page that records the rating by POSTing itself; or,
     after a POST (``done=``), the thank-you page, which records nothing."""
     try:
         link = await _checked(request, asset_id, stars)
     except _Refused as refused:
-        return _refusal(refused)
+        return _refusal(request, refused)
     done = request.query_params.get("done")
     if done in ("rated", "note"):
-        return _page("Thanks for rating", _thanks(link, noted=done == "note"))
+        return _thanks(request, link, "Thanks for rating", noted=done == "note")
     RATING_LINKS.labels("opened").inc()
-    body = (
-        f"<h1>Rating {_label(link)}…</h1>"
-        f'<form id="rate" method="post" action="{escape(link.path())}">'
-        f'<input type="hidden" name="cid" value="{uuid.uuid4()}">'
-        f'<p class="hint" role="status">If nothing happens, tap the button.</p>'
-        f"<button type=\"submit\">Record {link.stars}★</button></form>"
-        f"<script>{_SCRIPT}</script>"
-    )
-    return _page("Recording your rating", body)
+    return _page(request, "confirm.html", link=link, cid=uuid.uuid4())
 
 
 @router.post("/r/{asset_id}/{stars}", response_class=HTMLResponse)
@@ -194,72 +156,34 @@ async def record_rating(asset_id: str, stars: str, request: Request) -> Response
         )
     except _TooLong as too_long:
         RATING_LINKS.labels(too_long.outcome).inc()
-        return _page("Note too long", _thanks(link, draft=too_long.draft, error=too_long.message),
-                     status=422)
+        return _thanks(request, link, "Note too long", draft=too_long.draft,
+                       error=too_long.message, status=422)
     except _Refused as refused:
-        return _refusal(refused)
+        return _refusal(request, refused)
     except ValidationError:
-        return _refusal(_Refused(422, "invalid", "We could not save this note",
-                                 "It contains characters Glassboard cannot store."))
-    tracker = _tracker(request)
+        return _refusal(request, _Refused(422, "invalid", "We could not save this note",
+                                          "It contains characters Glassboard cannot store."))
     try:
-        await asyncio.wait_for(
-            publish_keyed(tracker.broker, request.app.state.settings.topics.rating_commands.name,
-                          [(command.asset_id, command.model_dump_json().encode())]),
-            tracker.publish_timeout,
-        )
+        await deps.publisher(request).send(request.app.state.settings.topics.rating_commands.name,
+                                           command.asset_id, command.model_dump_json().encode())
     except Exception:  # noqa: BLE001 - the rater gets a page that lets them retry
         RATING_LINKS.labels("publish_failed").inc()
         log.exception("rating command not acknowledged by the broker")
-        retry = (f'<form method="post" action="{escape(link.path())}">'
-                 f'<input type="hidden" name="cid" value="{command.command_id}">'
-                 f'<input type="hidden" name="comment" value="{escape(comment or "")}">'
-                 f'<button type="submit">Try again</button></form>')
-        return _page("Not recorded yet", "<h1>Your rating was not recorded yet</h1>"
-                     '<p role="alert">Glassboard is busy. Please try again in a minute.</p>'
-                     + retry, status=503)
+        return _page(request, "not_recorded.html", status=503, link=link,
+                     cid=command.command_id, comment=comment)
     RATING_LINKS.labels("commented" if comment else "recorded").inc()
     done = "note" if comment else "rated"
     return RedirectResponse(f"{link.path()}&done={done}", status_code=303, headers=_HEADERS)
 
 
-def _thanks(link: _Link, *, noted: bool = False, draft: str = "", error: str = "") -> str:
+def _thanks(
+    request: Request, link: _Link, title: str, *, noted: bool = False, draft: str = "",
+    error: str = "", status: int = 200,
+) -> Response:
     """The thank-you page, or (with ``error``) the note form again with the rater's draft."""
-    heading = f'<h1 role="status">Thanks — you rated {_label(link)}</h1>'
-    label = "Why? One sentence helps marketing (optional)"
-    note, invalid = "", ""
-    if noted:
-        note = '<p role="status">Your note is saved. Thank you for explaining.</p>'
-        label = "Replace your note (optional)"
-    if error:
-        heading = "<h1>Your note is too long</h1>"
-        note = f'<p role="alert" id="why-error">{escape(error)}</p>'
-        invalid = ' aria-invalid="true"'
-    current = ' aria-current="true"'
-    others = "".join(
-        f'<li><a href="{escape(link.path(n))}" aria-label="Rate {n} of 5 stars"'
-        f'{current if n == link.stars else ""}>{n}★</a></li>'
-        for n in range(1, 6)
-    )
-    return (
-        f"{heading}{note}"
-        f'<form method="post" action="{escape(link.path())}">'
-        f'<input type="hidden" name="cid" value="{uuid.uuid4()}">'
-        f'<label for="why">{label}</label>'
-        f'<textarea id="why" name="comment" rows="4" maxlength="{COMMENT_MAX_CHARS}" '
-        f'aria-describedby="why-hint{" why-error" if error else ""}"{invalid}>'
-        f"{escape(draft)}</textarea>"
-        f'<p id="why-hint" class="hint">Up to {COMMENT_MAX_CHARS} characters. '
-        f"Your rating stays {link.stars}★.</p>"
-        f'<button type="submit">Save note</button></form>'
-        f'<h2 class="hint">Changed your mind?</h2><ul class="stars">{others}</ul>'
-    )
-
-
-def _label(link: _Link) -> str:
-    # The edge caches ids and urls only, so the page names the asset by its id.
-    return (f"<strong>{escape(link.asset_id)}</strong> "
-            f'<span aria-label="{link.stars} of 5 stars">{link.stars}★</span>')
+    return _page(request, "thanks.html", status=status, title=title, link=link,
+                 cid=uuid.uuid4(), noted=noted, draft=draft, error=error,
+                 max_chars=COMMENT_MAX_CHARS)
 
 
 async def _form(request: Request) -> dict[str, str]:
@@ -300,19 +224,12 @@ def _command_id(form: dict[str, str]) -> uuid.UUID:
         return uuid.uuid4()
 
 
-def _refusal(refused: _Refused) -> HTMLResponse:
+def _refusal(request: Request, refused: _Refused) -> Response:
     RATING_LINKS.labels(refused.outcome).inc()
-    body = (f"<h1>{escape(refused.title)}</h1>"
-            f'<p role="alert">{escape(refused.message)}</p>')
-    return _page(refused.title, body, status=refused.status)
+    return _page(request, "refused.html", status=refused.status, title=refused.title,
+                 message=refused.message)
 
 
-def _page(title: str, body: str, status: int = 200) -> HTMLResponse:
-    html = (
-        '<!doctype html><html lang="en"><head><meta charset="utf-8">'
-        '<meta name="viewport" content="width=device-width,initial-scale=1">'
-        '<meta name="robots" content="noindex,nofollow">'
-        f"<title>{escape(title)} · Glassboard</title><style>{_STYLE}</style></head>"
-        f"<body><main>{body}</main></body></html>"
-    )
-    return HTMLResponse(html, status_code=status, headers=_HEADERS)
+def _page(request: Request, name: str, status: int = 200, **context: object) -> Response:
+    return templates.TemplateResponse(request, f"rating_links/{name}", context,
+                                      status_code=status, headers=_HEADERS)

@@ -4,27 +4,19 @@ from __future__ import annotations
 
 import base64
 import logging
-from importlib import resources
 from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from pydantic import ValidationError
 
-from shared.events import (
-    DeviceClass,
-    EventEnvelope,
-    RejectedEvent,
-    RejectReason,
-    Source,
-    describe_errors,
-    utcnow,
-)
+from shared.events import EventEnvelope, RejectReason, Source, utcnow
 
-from . import metrics
-from .enrich import referrer_host, tracking_refused
-from .incoming import EventBatchIn, EventIn, check_event_time
-from .tracker import HitContext, Tracker
+from . import deps, metrics
+from .enrich import tracking_refused
+from .incoming import EventBatchIn, EventIn
+from .pipeline import Drop, Hit, Sender, invalid, short_error
+from .web import STATIC
 
 __all__ = ["TRANSPARENT_GIF", "router"]
 
@@ -34,21 +26,47 @@ router = APIRouter()
 #: The 43-byte transparent 1×1 GIF89a.
 TRANSPARENT_GIF = base64.b64decode("R0lGODlhAQABAIAAAP///wAAACH5BAEAAAAALAAAAAABAAEAAAICRAEAOw==")
 _NO_STORE = {"Cache-Control": "no-store, max-age=0", "Pragma": "no-cache"}
-_TRACKER_JS = (resources.files("services.ingest") / "static" / "t.js").read_bytes()
 
 
-def _context(request: Request) -> HitContext:
-    return HitContext(
+def _sender(request: Request) -> Sender:
+    return Sender(
         ip=request.client.host if request.client else "",
         user_agent=request.headers.get("user-agent", ""),
         tracking_refused=tracking_refused(request.headers),
         referrer=request.headers.get("referer"),
-        now=utcnow(),
+        received_at=utcnow(),
     )
 
 
-def _tracker(request: Request) -> Tracker:
-    return request.app.state.tracker  # type: ignore[no-any-return]
+def _link_hit(
+    request: Request, event_type: str, source: Source, asset_id: str, page: int | None = None
+) -> Hit:
+    """A pixel or download-link hit: the query names the viewer, the Referer the page."""
+    sender = _sender(request)
+    return Hit(
+        sender, event_type, source, asset_id,
+        viewer_id=request.query_params.get("viewer") or None,
+        page=page,
+        referrer=sender.referrer,
+        payload={"type": event_type, "asset_id": asset_id, "page": page},
+    )
+
+
+def _item_hit(sender: Sender, item: EventIn) -> Hit:
+    """One item of a batch: the item names everything, down to its end user's User-Agent."""
+    return Hit(
+        sender, item.type, Source(item.source), item.asset_id,
+        viewer_id=item.viewer_id,
+        occurred_at=item.occurred_at,
+        page=item.page,
+        referrer=item.referrer,
+        user_agent=item.user_agent,
+        event_id=item.event_id,
+        view_id=item.view_id,
+        engaged_ms=item.engaged_ms,
+        wall_ms=item.wall_ms,
+        payload=item,
+    )
 
 
 def _page(raw: str | None) -> int | None:
@@ -66,23 +84,13 @@ async def pixel(request: Request) -> Response:
     than a lost hit."""
     params = request.query_params
     try:
-        tracker = _tracker(request)
-        ctx = _context(request)
         asset_id = params.get("asset", "")
         try:
-            outcome: EventEnvelope | RejectedEvent = await tracker.hit(
-                ctx,
-                event_type="view",
-                source=Source.PIXEL,
-                asset_id=asset_id,
-                viewer_id=params.get("viewer") or None,
-                page=_page(params.get("page")),
-            )
+            hit = _link_hit(request, "view", Source.PIXEL, asset_id, _page(params.get("page")))
+            decided: EventEnvelope | Drop = await deps.pipeline(request).decide(hit)
         except (ValueError, ValidationError) as exc:
-            outcome = tracker.reject(
-                RejectReason.INVALID, _short_error(exc), asset_id, Source.PIXEL, dict(params)
-            )
-        await tracker.publish([outcome])
+            decided = invalid(short_error(exc), asset_id, Source.PIXEL, dict(params))
+        await deps.publisher(request).publish([decided])
     except Exception:  # noqa: BLE001 - the pixel must answer whatever happens behind it
         metrics.PUBLISH_FAILURES.labels("pixel").inc()
         log.exception("pixel hit not recorded")
@@ -90,28 +98,19 @@ async def pixel(request: Request) -> Response:
 
 
 @router.get("/t.js")
-async def tracker_script() -> Response:
-    return Response(
-        _TRACKER_JS,
-        media_type="application/javascript",
-        headers={"Cache-Control": "public, max-age=3600"},
-    )
+async def tracker_script(request: Request) -> Response:
+    """The page script, at the fixed URL customers paste into their pages."""
+    return STATIC.response(request, "t.js")
 
 
 @router.get("/d/{asset_id}")
 async def download(asset_id: str, request: Request) -> Response:
     """Record a download, then send the browser on to the asset's file."""
-    tracker = _tracker(request)
-    url = await tracker.catalog.url_for(asset_id)
+    pipeline = deps.pipeline(request)
+    url = await pipeline.catalog.url_for(asset_id)
     try:
-        outcome = await tracker.hit(
-            _context(request),
-            event_type="download",
-            source=Source.LINK,
-            asset_id=asset_id,
-            viewer_id=request.query_params.get("viewer") or None,
-        )
-        await tracker.publish([outcome])
+        decided = await pipeline.decide(_link_hit(request, "download", Source.LINK, asset_id))
+        await deps.publisher(request).publish([decided])
     except Exception:  # noqa: BLE001 - the reader still gets the file
         metrics.PUBLISH_FAILURES.labels("download").inc()
         log.exception("download hit not recorded")
@@ -139,92 +138,55 @@ async def ingest_events(request: Request) -> Response:
     except (ValueError, ValidationError) as exc:
         return JSONResponse(
             {"detail": "body must be JSON {\"events\": [...]} with at most 1000 events",
-             "errors": [_short_error(exc)]},
+             "errors": [short_error(exc)]},
             status_code=422,
         )
-    tracker = _tracker(request)
-    ctx = _context(request)
-    outcomes, errors = await _build_batch(tracker, ctx, batch.events)
+    decided, errors = await _decide_batch(request, batch.events)
     if errors:
         for error in errors:
             metrics.EVENTS_REJECTED.labels(error["reason"]).inc()
-        return JSONResponse(
-            {"detail": f"{len(errors)} of {len(batch.events)} events are invalid; none were accepted",
-             "errors": errors},
-            status_code=422,
-        )
+        detail = f"{len(errors)} of {len(batch.events)} events are invalid; none were accepted"
+        return JSONResponse({"detail": detail, "errors": errors}, status_code=422)
     try:
-        await tracker.publish(outcomes)
+        await deps.publisher(request).publish(decided)
     except Exception:  # noqa: BLE001
         metrics.PUBLISH_FAILURES.labels("events").inc()
+        ids = [d.event_id if isinstance(d, EventEnvelope) else d.record.event_id
+               for d in decided[:100]]
         log.exception("event batch not acknowledged by the broker",
-                      extra={"event_ids": [str(o.event_id) for o in outcomes[:100]]})
-        return JSONResponse(
-            {"detail": "the event broker did not acknowledge the events; retry with the same event_ids"},
-            status_code=503,
-        )
-    accepted = sum(isinstance(o, EventEnvelope) for o in outcomes)
+                      extra={"event_ids": [str(i) for i in ids]})
+        return JSONResponse({"detail": "the event broker did not acknowledge the events; "
+                                       "retry with the same event_ids"}, status_code=503)
+    accepted = sum(isinstance(d, EventEnvelope) for d in decided)
     return JSONResponse(
-        {"accepted": accepted, "filtered_as_bot": len(outcomes) - accepted}, status_code=202
+        {"accepted": accepted, "filtered_as_bot": len(decided) - accepted}, status_code=202
     )
 
 
-async def _build_batch(
-    tracker: Tracker, ctx: HitContext, items: list[dict[str, Any]]
-) -> tuple[list[EventEnvelope | RejectedEvent], list[dict[str, Any]]]:
-    outcomes: list[EventEnvelope | RejectedEvent] = []
+async def _decide_batch(
+    request: Request, items: list[dict[str, Any]]
+) -> tuple[list[EventEnvelope | Drop], list[dict[str, Any]]]:
+    """Each item through the pipeline. Bots are filtered (kept on ``events-rejected``);
+    any other drop is the client's error, answered per item."""
+    pipeline, sender = deps.pipeline(request), _sender(request)
+    decided: list[EventEnvelope | Drop] = []
     errors: list[dict[str, Any]] = []
     for index, raw in enumerate(items):
         try:
             item = EventIn.model_validate(raw)
         except ValidationError as exc:
             errors.append({"index": index, "reason": RejectReason.INVALID.value,
-                           "message": _short_error(exc)})
+                           "message": short_error(exc)})
             continue
-        occurred_at = item.occurred_at or ctx.now
-        time_problem = check_event_time(occurred_at, ctx.now)
-        if time_problem:
-            errors.append({"index": index, "reason": RejectReason.INVALID.value,
-                           "message": time_problem})
+        outcome = await pipeline.decide(_item_hit(sender, item))
+        if isinstance(outcome, Drop) and outcome.reason is not RejectReason.BOT:
+            errors.append({"index": index, "reason": outcome.reason.value,
+                           "message": outcome.message})
             continue
-        if await tracker.catalog.url_for(item.asset_id) is None:
-            errors.append({"index": index, "reason": RejectReason.UNKNOWN_ASSET.value,
-                           "message": f"unknown asset {item.asset_id!r}"})
-            continue
-        user_agent = item.user_agent if item.user_agent is not None else ctx.user_agent
-        device = tracker.device(ctx, user_agent)
-        if device.device_class is DeviceClass.BOT:
-            outcomes.append(tracker.reject(RejectReason.BOT, device.browser or "bot",
-                                           item.asset_id, Source(item.source),
-                                           item.model_dump(mode="json", exclude_none=True,
-                                                           exclude={"user_agent"})))
-            continue
-        outcomes.append(
-            EventEnvelope(
-                **({"event_id": item.event_id} if item.event_id else {}),
-                type=item.type,
-                asset_id=item.asset_id,
-                viewer_id=await tracker.viewer(ctx, item.viewer_id, user_agent),
-                occurred_at=occurred_at,
-                received_at=ctx.now,
-                device=device,
-                page=item.page,
-                referrer_host=referrer_host(item.referrer),
-                source=Source(item.source),
-                view_id=item.view_id,
-                engaged_ms=item.engaged_ms,
-                wall_ms=item.wall_ms,
-            )
-        )
-    return outcomes, errors
+        decided.append(outcome)
+    return decided, errors
 
 
 def _too_large(limit: int) -> Response:
     metrics.EVENTS_REJECTED.labels("too_large").inc()
     return JSONResponse({"detail": f"body larger than {limit} bytes"}, status_code=413)
-
-
-def _short_error(exc: Exception) -> str:
-    if isinstance(exc, ValidationError):
-        return describe_errors(exc)[:500]
-    return str(exc)[:500]

@@ -9,20 +9,13 @@ from __future__ import annotations
 import hashlib
 import hmac
 import os
-from datetime import date, timedelta
+from datetime import date
 
 import asyncpg
 
-__all__ = ["DailySalts", "anonymous_viewer_id"]
+from .store import salt_for_day
 
-_GET_OR_CREATE_SALT = """
-WITH ins AS (
-    INSERT INTO daily_salts (day, salt) VALUES ($1, $2)
-    ON CONFLICT (day) DO NOTHING RETURNING salt
-)
-SELECT salt FROM ins UNION ALL SELECT salt FROM daily_salts WHERE day = $1 LIMIT 1
-"""
-_PURGE_OLD_SALTS = "DELETE FROM daily_salts WHERE day < $1"
+__all__ = ["DailySalts", "anonymous_viewer_id"]
 
 
 def anonymous_viewer_id(salt: bytes, ip: str, user_agent: str) -> str:
@@ -40,8 +33,6 @@ class DailySalts:
 
     async def for_day(self, day: date) -> bytes:
         if day != self._day:
-            async with self._pool.acquire() as conn:
-                self._salt = await conn.fetchval(_GET_OR_CREATE_SALT, day, os.urandom(32))
-                await conn.execute(_PURGE_OLD_SALTS, day - timedelta(days=1))
+            self._salt = await salt_for_day(self._pool, day, os.urandom(32))
             self._day = day
         return self._salt

@@ -31,6 +31,7 @@ from shared.scores import AssetScoreUpdate
 
 from .config import NotifierConfig
 from .metrics import ALERTS
+from .reads.ratings import asset_catalog, owner_settings, rating_comments
 from .rules import (
     LEVEL_RULES,
     Outcome,
@@ -40,12 +41,9 @@ from .rules import (
 )
 from .state_repo import (
     DecisionWriter,
-    asset_catalog,
     lock_asset_revisions,
     lock_offsets,
     lock_rule_states,
-    owner_settings,
-    rating_comments,
     save_asset_states,
     save_offsets,
     stored_offsets,

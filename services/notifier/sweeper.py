@@ -21,8 +21,9 @@ from shared.periodic import Periodic
 
 from .config import NotifierConfig
 from .metrics import ALERTS
+from .reads.ratings import owner_settings
 from .rules import Outcome, evaluate_scores
-from .state_repo import DecisionWriter, latest_states, owner_settings, rule_state
+from .state_repo import DecisionWriter, latest_states, rule_state
 
 __all__ = ["PendingSweeper"]
 

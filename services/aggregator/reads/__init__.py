@@ -1,0 +1,1 @@
+"""The aggregator's reads of tables other services own: one module per owner."""

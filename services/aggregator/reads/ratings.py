@@ -1,0 +1,80 @@
+"""Every statement of the aggregator that reads a table the ratings service owns (assets).
+
+The aggregator never writes these tables. A statement that joins ``assets`` with the
+aggregator's own tables (``rating_daily``, ``asset_totals``) lives here too, whole: split
+in two it would cost a round trip per batch and could see two different catalogs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date
+
+import asyncpg
+
+__all__ = ["asset_states", "known_assets", "peer_types", "rating_sums"]
+
+KNOWN_ASSETS = "SELECT id FROM assets WHERE id = any($1::text[])"
+
+SELECT_PEERS = """
+SELECT id, type FROM assets
+WHERE $1 OR type IN (SELECT type FROM assets WHERE id = any($2::text[]))
+"""
+
+# Ratings of the whole catalog (the prior needs them all), per asset, window and period.
+SELECT_RATING_SUMS = """
+SELECT d.asset_id, w.name AS score_window, d.day >= w.current_from AS is_current, d.stars,
+       sum(d.ratings)::bigint AS ratings
+FROM unnest($1::text[], $2::date[], $3::date[]) AS w(name, current_from, previous_from)
+JOIN rating_daily d ON d.day >= w.previous_from AND d.day <= $4
+JOIN assets a ON a.id = d.asset_id
+GROUP BY d.asset_id, w.name, is_current, d.stars
+"""
+
+# Catalog fields, all-time usage totals (absent for an asset only ever rated) and the
+# all-time rating histogram of each asset to publish.
+SELECT_STATES = """
+SELECT a.id AS asset_id, a.title, a.type, a.stage, a.owner_email,
+       t.views, t.unique_viewers, t.downloads, t.engaged_ms, t.wall_ms, t.last_event_at,
+       now() AS updated_at, r.s1, r.s2, r.s3, r.s4, r.s5
+FROM unnest($1::text[]) AS k(asset_id)
+JOIN assets a ON a.id = k.asset_id
+LEFT JOIN asset_totals t ON t.asset_id = k.asset_id
+CROSS JOIN LATERAL (
+    SELECT coalesce(sum(d.ratings) FILTER (WHERE d.stars = 1), 0)::bigint AS s1,
+           coalesce(sum(d.ratings) FILTER (WHERE d.stars = 2), 0)::bigint AS s2,
+           coalesce(sum(d.ratings) FILTER (WHERE d.stars = 3), 0)::bigint AS s3,
+           coalesce(sum(d.ratings) FILTER (WHERE d.stars = 4), 0)::bigint AS s4,
+           coalesce(sum(d.ratings) FILTER (WHERE d.stars = 5), 0)::bigint AS s5
+    FROM rating_daily d WHERE d.asset_id = k.asset_id
+) r
+ORDER BY a.id
+"""
+
+
+async def known_assets(conn: asyncpg.Connection, asset_ids: Sequence[str]) -> set[str]:
+    """The ids among ``asset_ids`` that are in the catalog (events of others never count)."""
+    return {r["id"] for r in await conn.fetch(KNOWN_ASSETS, asset_ids)}
+
+
+async def peer_types(
+    conn: asyncpg.Connection, everything: bool, touched: Sequence[str]
+) -> dict[str, str]:
+    """Type per asset: the whole catalog, or the assets sharing a type with ``touched``."""
+    return {r["id"]: r["type"] for r in await conn.fetch(SELECT_PEERS, everything, touched)}
+
+
+async def rating_sums(
+    conn: asyncpg.Connection, names: Sequence[str], starts: Sequence[date],
+    previous_starts: Sequence[date], today: date,
+) -> list[asyncpg.Record]:
+    """Ratings per (asset, window, current or previous period, stars) of catalog assets."""
+    rows: list[asyncpg.Record] = await conn.fetch(SELECT_RATING_SUMS, names, starts,
+                                                 previous_starts, today)
+    return rows
+
+
+async def asset_states(conn: asyncpg.Connection, asset_ids: Sequence[str]) -> list[asyncpg.Record]:
+    """Catalog fields, totals and all-time histogram of each asset, ordered by id."""
+    rows: list[asyncpg.Record] = await conn.fetch(SELECT_STATES, asset_ids)
+    return rows

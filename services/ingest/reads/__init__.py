@@ -1,0 +1,1 @@
+"""Ingest's reads of tables other services own, one module per owner."""

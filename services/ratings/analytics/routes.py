@@ -1,0 +1,117 @@
+"""Read APIs of one asset's usage: totals per device over a window, usage per day, dwell per
+page and the latest ratings with their comments; and what the edge filtered out, and why.
+Signed-in users only, like every read here."""
+
+from __future__ import annotations
+
+from datetime import datetime, time, timedelta, timezone
+from typing import Any, Literal
+
+from fastapi import APIRouter, Depends, Query, Request
+
+from ..catalog.routes import unknown_asset
+from ..catalog.store import fetch_asset
+from ..identity.auth import current_user
+from ..rating.store import fetch_recent_ratings
+from ..reads.aggregator import (
+    fetch_daily_usage,
+    fetch_page_dwell,
+    fetch_usage_rows,
+    rejected_summary,
+)
+from .detail import daily_series, page_dwell, recent_ratings
+from .usage import usage_report, window_start
+
+__all__ = ["MAX_DAYS", "router"]
+
+router = APIRouter(dependencies=[Depends(current_user)])
+
+#: The longest score window: the asset page's usage chart shows it whole.
+MAX_DAYS = 120
+
+
+def _today() -> Any:
+    return datetime.now(timezone.utc).date()
+
+
+def _day_start(day: Any) -> datetime | None:
+    return datetime.combine(day, time.min, timezone.utc) if day else None
+
+
+@router.get("/v1/assets/{asset_id}/usage")
+async def asset_usage(
+    asset_id: str,
+    request: Request,
+    window: Literal["7d", "30d", "90d", "all"] = Query("30d"),
+) -> dict[str, Any]:
+    """Views, unique viewers, downloads, dwell and device mix over a window of UTC days."""
+    pool = request.app.state.pool
+    if await fetch_asset(pool, asset_id) is None:
+        raise unknown_asset(asset_id)
+    since = window_start(window, _today())
+    counters, uniques, dwell = await fetch_usage_rows(pool, asset_id, since)
+    return usage_report(asset_id, window, since, counters, uniques, dwell)
+
+
+@router.get("/v1/rejected-events/summary")
+async def rejected_events_summary(
+    request: Request,
+    window: Literal["7d", "30d", "90d", "all"] = Query("7d"),
+) -> dict[str, Any]:
+    """What was filtered and why (unknown asset, bot, invalid), Snowplow-style."""
+    since = _day_start(window_start(window, _today()))
+    by_reason = await rejected_summary(request.app.state.pool, since)
+    return {"window": window, "total": sum(by_reason.values()), "by_reason": by_reason}
+
+
+@router.get("/v1/assets/{asset_id}/usage/daily")
+async def daily_usage(
+    asset_id: str,
+    request: Request,
+    days: int = Query(MAX_DAYS, ge=1, le=MAX_DAYS, description="UTC days, today included"),
+) -> dict[str, Any]:
+    """One row per UTC day, oldest first, quiet days as zeros: views, unique viewers (that
+    day), downloads and engaged time."""
+    today = _today()
+    first = today - timedelta(days=days - 1)
+    rows = await fetch_daily_usage(request.app.state.pool, asset_id, first, today)
+    if rows is None:
+        raise unknown_asset(asset_id)
+    return {"asset_id": asset_id, "since": first.isoformat(), "until": today.isoformat(),
+            "daily": daily_series(rows, first, today)}
+
+
+@router.get("/v1/assets/{asset_id}/pages")
+async def pages(
+    asset_id: str,
+    request: Request,
+    window: Literal["7d", "30d", "90d", "120d", "all"] = Query("90d"),
+) -> dict[str, Any]:
+    """Views and engaged time per page of a multi-page document; ``page`` is null for
+    hits that named no page."""
+    since = window_start(window, _today())
+    rows = await fetch_page_dwell(request.app.state.pool, asset_id, _day_start(since))
+    if rows is None:
+        raise unknown_asset(asset_id)
+    shaped = page_dwell(rows)
+    return {
+        "asset_id": asset_id,
+        "window": window,
+        "since": since.isoformat() if since else None,
+        "numbered_pages": sum(1 for p in shaped if p["page"] is not None),
+        "pages": shaped,
+    }
+
+
+@router.get("/v1/assets/{asset_id}/ratings/recent")
+async def recent(
+    asset_id: str,
+    request: Request,
+    limit: int = Query(20, ge=1, le=100),
+) -> dict[str, Any]:
+    """The latest current ratings, newest first, with the rater's role but not their name."""
+    found = await fetch_recent_ratings(request.app.state.pool, asset_id, limit)
+    if found is None:
+        raise unknown_asset(asset_id)
+    rows, count = found
+    return {"asset_id": asset_id, "count": count, "ratings": recent_ratings(rows)}

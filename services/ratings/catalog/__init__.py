@@ -1,0 +1,1 @@
+"""The asset catalog: what content exists, who owns it, and the CSV import."""

@@ -1,0 +1,1 @@
+"""Who people are and how they sign in: users, roles, sessions, API tokens, magic links."""

@@ -1,0 +1,58 @@
+"""What the ratings app holds while it runs: the pool, the broker with its subscribers, the
+outbox relay, the score hub, the lag reporter, magic links and the mailer. Start order
+matters and is written once here; stop runs in reverse."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+
+from fastapi import FastAPI
+
+from shared.db import create_pool
+from shared.kafka import make_broker
+from shared.observability import LagReporter, readiness
+from shared.settings import Settings
+
+from .identity.magic_links import MagicLinks
+from .identity.mailer import make_mailer
+from .rating.commands import subscribe_rating_commands
+from .rating.outbox import OutboxRelay
+from .scores.hub import ScoreHub
+
+__all__ = ["make_lifespan"]
+
+
+def make_lifespan(settings: Settings) -> Callable[[FastAPI], AbstractAsyncContextManager[None]]:
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        app.state.pool = await create_pool(settings.database_url, max_size=8)
+        broker = make_broker(settings.kafka_bootstrap_servers, service="ratings", linger_ms=1)
+        app.state.outbox = OutboxRelay(app.state.pool, broker, settings.topics.events.name)
+        # Subscribers must be registered before the broker starts.
+        subscribe_rating_commands(broker, settings.topics, app.state.pool, app.state.outbox)
+        app.state.score_hub = ScoreHub()
+        app.state.score_hub.listen(broker, settings.topics)
+        await broker.start()
+        # After the reader is positioned at the topic's end: together they miss nothing.
+        await app.state.score_hub.catch_up(app.state.pool)
+        app.state.score_hub.start_polling(app.state.pool)
+        app.state.outbox.start()
+        app.state.readiness = readiness(lambda: app.state.pool, broker)
+        lag = LagReporter(broker)
+        lag.start()
+        app.state.settings = settings
+        app.state.public_url = settings.ratings_base_url
+        app.state.magic_links = MagicLinks(settings.signing_secret.get_secret_value())
+        # SMTP when SMTP_HOST is set; else printed in development, 503 in production.
+        app.state.mailer = make_mailer(settings)
+        try:
+            yield
+        finally:
+            await lag.stop()
+            await app.state.outbox.stop()
+            await app.state.score_hub.stop()
+            await broker.stop()
+            await app.state.pool.close()
+
+    return lifespan

@@ -1,0 +1,121 @@
+"""Apply rating commands from one-tap links (the ``rating-commands`` topic).
+
+Same rules as ``PUT /v1/assets/{id}/rating``: the rater and the asset must exist, and an
+owner cannot rate their own asset. The change goes through :func:`apply_rating` with the
+command's id, so a redelivered command is applied once and its event reaches the outbox
+exactly once.
+
+Nothing is ever lost: a failure we may recover from (database down, deadlock) raises,
+FastStream nacks, and the consumer rewinds to retry the same command. Nothing loops
+either: a command we can never apply (unreadable, or refused by PostgreSQL) is logged
+and acknowledged.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any
+
+import asyncpg
+from faststream import AckPolicy
+from faststream.kafka import KafkaBroker
+from faststream.kafka.annotations import KafkaMessage
+from pydantic import ValidationError
+
+from shared.commands import RatingCommand
+from shared.events import Source
+from shared.topics import Topics
+
+from . import store
+from .models import Outcome, RatingChange
+from .outbox import OutboxRelay
+
+__all__ = ["apply_command", "decode_command", "subscribe_rating_commands"]
+
+log = logging.getLogger(__name__)
+
+#: Pause before a failed command is retried: long enough not to spin on a database outage.
+RETRY_PAUSE_SECONDS = 1.0
+
+
+def decode_command(body: bytes) -> RatingCommand | None:
+    """The command, or None when the record can never be one (logged, never retried)."""
+    try:
+        return RatingCommand.model_validate_json(body)
+    except (ValidationError, ValueError) as exc:
+        reasons = exc.errors() if isinstance(exc, ValidationError) else str(exc)
+        log.warning("unreadable rating command skipped: %s", str(reasons)[:300])
+        return None
+
+
+async def apply_command(conn: asyncpg.Connection, command: RatingCommand) -> Outcome:
+    """Apply one command inside the caller's transaction."""
+    if not await store.user_exists(conn, command.user_id):
+        return Outcome.UNKNOWN_USER
+    asset = await store.asset_owner(conn, command.asset_id)
+    if asset is None:
+        return Outcome.UNKNOWN_ASSET
+    if asset["owner_id"] == command.user_id:
+        return Outcome.OWN_ASSET
+    # Tapping the star you already gave, without a note, changes nothing: it must not
+    # wipe the note you wrote last time (a link cannot say "delete my note").
+    current = await store.current_stars(conn, command.asset_id, command.user_id)
+    if command.comment is None and current == command.stars:
+        return Outcome.UNCHANGED
+    event = await store.apply_rating(conn, RatingChange(
+        asset_id=command.asset_id, user_id=command.user_id, stars=command.stars,
+        at=command.issued_at, source=Source.LINK, comment=command.comment,
+        command_id=command.command_id,
+    ))
+    return Outcome.APPLIED if event is not None else Outcome.DUPLICATE
+
+
+async def _handle(pool: asyncpg.Pool, outbox: OutboxRelay, body: bytes) -> Outcome | None:
+    command = decode_command(body)
+    if command is None:
+        return None
+    try:
+        async with pool.acquire() as conn, conn.transaction():
+            outcome = await apply_command(conn, command)
+    except (asyncpg.DataError, asyncpg.IntegrityConstraintViolationError):
+        # Passed validation yet refused by PostgreSQL (or the asset vanished mid-way):
+        # retrying would fail forever and block the partition.
+        log.warning("rating command %s refused by the database; skipped", command.command_id,
+                    exc_info=True)
+        return None
+    if outcome is Outcome.APPLIED:
+        outbox.nudge()
+    elif outcome in (Outcome.UNKNOWN_USER, Outcome.UNKNOWN_ASSET, Outcome.OWN_ASSET):
+        log.warning("rating command %s for asset %r by user %d skipped: %s",
+                    command.command_id, command.asset_id, command.user_id, outcome.value)
+    else:
+        log.debug("rating command %s: %s", command.command_id, outcome.value)
+    return outcome
+
+
+async def _raw(message: Any) -> None:
+    """Skip FastStream's JSON decoding: we decode ourselves, tolerantly."""
+    return None
+
+
+def subscribe_rating_commands(
+    broker: KafkaBroker, topics: Topics, pool: asyncpg.Pool, outbox: OutboxRelay
+) -> None:
+    """Register the consumer; call before ``broker.start()``."""
+
+    @broker.subscriber(  # type: ignore[call-overload]
+        topics.rating_commands.name,
+        group_id=topics.group_ratings,
+        auto_offset_reset="earliest",
+        ack_policy=AckPolicy.NACK_ON_ERROR,
+        decoder=_raw,
+        fetch_max_wait_ms=100,  # tansu holds fetches for the full wait: keep taps snappy
+    )
+    async def on_rating_command(message: KafkaMessage) -> None:
+        try:
+            await _handle(pool, outbox, message.body)
+        except Exception:
+            log.exception("rating command not applied; retrying")
+            await asyncio.sleep(RETRY_PAUSE_SECONDS)
+            raise  # NACK_ON_ERROR rewinds to this command

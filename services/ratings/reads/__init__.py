@@ -1,0 +1,1 @@
+"""The only modules through which ratings reads tables other services own."""

@@ -1,0 +1,197 @@
+"""Every read ratings makes of tables the aggregator owns (usage_daily, viewer_days,
+view_dwell, events, rejected_events, rating_daily, asset_score_state): the one place to look
+when the aggregator changes its schema.
+
+Reads about one asset run in one read-only, repeatable-read snapshot with the "does the
+asset exist" check, so a 404 and the figures never disagree, and the asset's histograms and
+the catalog prior they are compared with come from the same moment.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+
+import asyncpg
+
+from ..catalog.store import asset_snapshot
+
+__all__ = [
+    "WindowCounts",
+    "fetch_catalog_with_states",
+    "fetch_daily_usage",
+    "fetch_newer_states",
+    "fetch_page_dwell",
+    "fetch_score_state",
+    "fetch_usage_rows",
+    "fetch_window_counts",
+    "rejected_summary",
+]
+
+# --- usage totals (GET /v1/assets/{id}/usage) ------------------------------------------
+
+USAGE_BY_DEVICE = """
+SELECT device_class, sum(views)::bigint AS views, sum(downloads)::bigint AS downloads,
+       sum(engaged_ms)::bigint AS engaged_ms, sum(wall_ms)::bigint AS wall_ms
+FROM usage_daily
+WHERE asset_id = $1 AND ($2::date IS NULL OR day >= $2)
+GROUP BY device_class
+"""
+
+UNIQUES_BY_DEVICE = """
+SELECT device_class, count(DISTINCT viewer_key)::bigint AS unique_viewers
+FROM viewer_days
+WHERE asset_id = $1 AND ($2::date IS NULL OR day >= $2)
+GROUP BY device_class
+"""
+
+# Only counted views take part: dwell of a double-click reload or of a view that never
+# arrived still adds to the totals, but is not a "view with dwell".
+DWELL_PER_VIEW = """
+SELECT count(*)::bigint AS views_with_dwell,
+       percentile_cont(0.5) WITHIN GROUP (ORDER BY d.engaged_ms) AS median_engaged_ms,
+       percentile_cont(0.5) WITHIN GROUP (ORDER BY d.wall_ms) AS median_wall_ms
+FROM view_dwell d
+JOIN events v ON v.event_id = d.view_id AND v.type = 'view' AND v.suppressed IS NULL
+WHERE d.asset_id = $1 AND ($2::date IS NULL OR d.day >= $2)
+"""
+
+REJECTED_BY_REASON = """
+SELECT reason, count(*)::bigint AS n FROM rejected_events
+WHERE ($1::timestamptz IS NULL OR received_at >= $1)
+GROUP BY reason ORDER BY reason
+"""
+
+# --- the asset page's analytics -------------------------------------------------------
+
+# device_class 'all' holds the exact cross-device figures (one viewer on two devices is
+# one unique viewer there).
+DAILY_USAGE = """
+SELECT day, views, unique_viewers, downloads, engaged_ms
+FROM usage_daily
+WHERE asset_id = $1 AND device_class = 'all' AND day BETWEEN $2 AND $3
+ORDER BY day
+"""
+
+# Counted views only (a double-click reload is stored but suppressed), and every dwell
+# slice, as the usage totals count them. The page script sends the page with each slice;
+# an integration may send it on the view only, so a slice without one takes its view's.
+PAGE_DWELL = """
+WITH hits AS (
+    SELECT e.type, coalesce(e.page, v.page) AS page, e.engaged_ms
+    FROM events e
+    LEFT JOIN events v ON e.type = 'dwell' AND e.page IS NULL AND v.event_id = e.view_id
+    WHERE e.asset_id = $1 AND ($2::timestamptz IS NULL OR e.occurred_at >= $2)
+      AND (e.type = 'dwell' OR (e.type = 'view' AND e.suppressed IS NULL))
+)
+SELECT page,
+       count(*) FILTER (WHERE type = 'view')::bigint AS views,
+       coalesce(sum(engaged_ms) FILTER (WHERE type = 'dwell'), 0)::bigint AS engaged_ms
+FROM hits
+GROUP BY page
+"""
+
+# --- scores ----------------------------------------------------------------------------
+
+# Rating histograms come from the aggregator's ``rating_daily``, never from ``ratings``.
+# Catalog-wide sums join ``assets``: rows of a deleted asset (its ratings go with it,
+# without events) must not keep weighing on everyone's prior. A sum can only be negative
+# while a replacement overtakes the rating it replaces; it is read as zero.
+WINDOW_COUNTS = """
+SELECT w.name AS window, d.stars,
+       greatest(coalesce(sum(d.ratings) FILTER (WHERE d.asset_id = $1), 0), 0)::bigint
+           AS asset_ratings,
+       greatest(sum(d.ratings), 0)::bigint AS catalog_ratings
+FROM unnest($2::text[], $3::date[]) AS w(name, since)
+JOIN rating_daily d ON w.since IS NULL OR d.day >= w.since
+JOIN assets a ON a.id = d.asset_id
+GROUP BY w.name, d.stars
+"""
+
+SCORE_STATE = "SELECT message FROM asset_score_state WHERE asset_id = $1"
+
+SELECT_NEWER_STATES = """
+SELECT message FROM asset_score_state WHERE revision > $1 ORDER BY revision
+"""
+
+SELECT_CATALOG_WITH_STATES = """
+SELECT a.id, a.title, a.type, a.stage, a.owner_email, s.message
+FROM assets a LEFT JOIN asset_score_state s ON s.asset_id = a.id
+"""
+
+
+async def fetch_usage_rows(
+    pool: asyncpg.Pool, asset_id: str, since: date | None
+) -> tuple[list[asyncpg.Record], list[asyncpg.Record], asyncpg.Record]:
+    async with pool.acquire() as conn, conn.transaction(isolation="repeatable_read", readonly=True):
+        counters = await conn.fetch(USAGE_BY_DEVICE, asset_id, since)
+        uniques = await conn.fetch(UNIQUES_BY_DEVICE, asset_id, since)
+        dwell = await conn.fetchrow(DWELL_PER_VIEW, asset_id, since)
+    return counters, uniques, dwell
+
+
+async def rejected_summary(pool: asyncpg.Pool, since: datetime | None) -> dict[str, int]:
+    return {r["reason"]: r["n"] for r in await pool.fetch(REJECTED_BY_REASON, since)}
+
+
+async def _read(pool: asyncpg.Pool, asset_id: str, query: str,
+                *args: object) -> list[asyncpg.Record] | None:
+    """Rows of ``query``, or None when there is no such asset."""
+    async with asset_snapshot(pool, asset_id) as conn:
+        return None if conn is None else await conn.fetch(query, asset_id, *args)
+
+
+async def fetch_daily_usage(
+    pool: asyncpg.Pool, asset_id: str, first: date, last: date
+) -> list[asyncpg.Record] | None:
+    return await _read(pool, asset_id, DAILY_USAGE, first, last)
+
+
+async def fetch_page_dwell(
+    pool: asyncpg.Pool, asset_id: str, since: datetime | None
+) -> list[asyncpg.Record] | None:
+    return await _read(pool, asset_id, PAGE_DWELL, since)
+
+
+@dataclass(frozen=True)
+class WindowCounts:
+    """Ratings per stars in one window: the asset's, and the whole catalog's."""
+
+    asset: dict[int, int] = field(default_factory=dict)
+    catalog: dict[int, int] = field(default_factory=dict)
+
+
+async def fetch_window_counts(
+    pool: asyncpg.Pool, asset_id: str, windows: Mapping[str, date | None]
+) -> dict[str, WindowCounts] | None:
+    """Counts per window (first day inside it, None for all time); None for no such asset."""
+    names = sorted(windows)
+    rows = await _read(pool, asset_id, WINDOW_COUNTS, names, [windows[n] for n in names])
+    if rows is None:
+        return None
+    return {
+        name: WindowCounts(
+            asset={r["stars"]: r["asset_ratings"] for r in rows if r["window"] == name},
+            catalog={r["stars"]: r["catalog_ratings"] for r in rows if r["window"] == name},
+        )
+        for name in names
+    }
+
+
+async def fetch_score_state(pool: asyncpg.Pool, asset_id: str) -> dict[str, Any] | None:
+    """The aggregator's latest ``AssetScoreUpdate`` of the asset as JSON; None before its
+    first usage or rating."""
+    message = await pool.fetchval(SCORE_STATE, asset_id)
+    return message  # type: ignore[no-any-return]
+
+
+async def fetch_newer_states(pool: asyncpg.Pool, revision: int) -> list[dict[str, Any]]:
+    """Stored score states above ``revision``, oldest first: the score hub's catch-up."""
+    return [r["message"] for r in await pool.fetch(SELECT_NEWER_STATES, revision)]
+
+
+async def fetch_catalog_with_states(pool: asyncpg.Pool) -> list[asyncpg.Record]:
+    """Every asset with its catalog fields and its latest score state (None if unscored)."""
+    return await pool.fetch(SELECT_CATALOG_WITH_STATES)  # type: ignore[no-any-return]

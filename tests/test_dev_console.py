@@ -1,0 +1,80 @@
+"""``glassboard dev``'s console keeps Glassboard's own lines and every warning; the other
+libraries' INFO chatter goes only to the log file, which holds every line. Real logging:
+the records go through the handlers ``configure_logging`` installs."""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from shared.observability import configure_logging
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture
+def dev_logging(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> Iterator[Path]:
+    """Set up after capsys, so the console handler writes to the captured stderr."""
+    root = logging.getLogger()
+    saved = (root.handlers[:], root.level)
+    log_file = tmp_path / "dev.log"
+    configure_logging("INFO", "text", log_file=log_file)
+    try:
+        yield log_file
+    finally:
+        for handler in root.handlers:
+            handler.close()
+        root.handlers[:], level = saved
+        root.setLevel(level)
+
+
+def test_library_info_goes_to_the_file_only_and_ours_stays_on_the_console(
+    dev_logging: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    logging.getLogger("aiokafka.consumer.group_coordinator").info(
+        "Joined group 'glassboard-aggregator' (generation 1) with member_id aiokafka-0")
+    logging.getLogger("uvicorn.error").info("Application startup complete.")
+    logging.getLogger("glassboard.faststream").info("HandleEvents waiting for messages")
+    logging.getLogger("services.aggregator.handlers").info("score state caught up")
+    logging.getLogger("glassboard.mail").info("sign-in link sent")
+    logging.getLogger("aiokafka.conn").warning("Unable to connect to node 1")
+    logging.getLogger("services.notifier.main").debug("below the level: nowhere")
+
+    console = capsys.readouterr().err
+    assert "score state caught up" in console and "sign-in link sent" in console
+    assert "Unable to connect to node 1" in console  # a library's warning stays in view
+    for chatter in ("Joined group", "Application startup complete", "waiting for messages"):
+        assert chatter not in console
+
+    logged = dev_logging.read_text(encoding="utf-8")
+    lines = logged.splitlines()
+    assert len(lines) == 6 and "below the level" not in logged
+    assert lines[0].split()[2:5] == ["INFO", "aiokafka.consumer.group_coordinator", "Joined"]
+    assert "score state caught up" in logged and "Unable to connect to node 1" in logged
+
+
+def test_without_a_log_file_every_line_stays_on_the_console(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    root = logging.getLogger()
+    saved = (root.handlers[:], root.level)
+    try:
+        configure_logging("INFO", "text")
+        logging.getLogger("aiokafka.consumer.group_coordinator").info("Joined group")
+    finally:
+        root.handlers[:], level = saved
+        root.setLevel(level)
+    assert "Joined group" in capsys.readouterr().err
+
+
+def test_no_service_imports_devtools_but_the_cli_lazily() -> None:
+    importing = re.compile(r"^(\s*)(from|import) devtools\b", re.M)
+    for package in ("services", "shared"):
+        for path in (ROOT / package).rglob("*.py"):
+            for match in importing.finditer(path.read_text(encoding="utf-8")):
+                where = path.relative_to(ROOT).as_posix()
+                assert where == "services/cli.py" and match.group(1), where
