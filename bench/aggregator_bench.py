@@ -20,7 +20,7 @@ from pathlib import Path
 
 import asyncpg
 
-from shared.settings import Settings
+from devtools.settings import StackSettings
 
 from .cpu import CpuMeter, CpuUsage, Probe
 from .infra import settings_env
@@ -86,7 +86,7 @@ class AggregatorRun:
 
 
 async def run_aggregator(
-    settings: Settings,
+    settings: StackSettings,
     children: Children,
     expect: int,
     *,

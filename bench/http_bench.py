@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from shared.settings import Settings
+from devtools.settings import StackSettings
 
 from .cpu import CpuMeter, Probe
 from .http_load import LoadResult, closed_loop
@@ -34,7 +34,7 @@ class HttpRun:
 
 async def _serve_and_load(
     kind: str,
-    settings: Settings,
+    settings: StackSettings,
     children: Children,
     *,
     assets: list[str],
@@ -61,8 +61,8 @@ async def _serve_and_load(
 
 
 async def run_http(
-    hello_settings: Settings,
-    ingest_settings: Settings,
+    hello_settings: StackSettings,
+    ingest_settings: StackSettings,
     children: Children,
     *,
     assets: list[str],

@@ -20,10 +20,11 @@ import asyncpg
 from aiokafka.admin import AIOKafkaAdminClient
 from pydantic import SecretStr
 
+from devtools.settings import StackSettings
+from shared.alert_rules import rule_variables
 from shared.embedded import EmbeddedBroker, EmbeddedPostgres, free_port
 from shared.kafka import create_topics
 from shared.migrate import apply_migrations
-from shared.settings import Settings
 
 __all__ = ["Infra", "infrastructure", "seed_assets", "settings_env"]
 
@@ -64,13 +65,13 @@ class Infra:
             self._template = name
         return self._template
 
-    async def stack(self, phase: str, assets: Sequence[str]) -> Settings:
+    async def stack(self, phase: str, assets: Sequence[str]) -> StackSettings:
         """A migrated database holding ``assets``, its own topics, and settings naming both."""
         template = await self._template_db()
         name = f"bench_{self.run_id}_{phase}"
         await self._admin(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
         self._databases.append(name)
-        settings = Settings(
+        settings = StackSettings(
             database_url=self.dsn_for(name),
             kafka_bootstrap_servers=self.bootstrap_servers,
             topic_prefix=f"bench-{self.run_id}-{phase}.",
@@ -118,11 +119,14 @@ async def seed_assets(dsn: str, assets: Sequence[str]) -> None:
         await conn.close()
 
 
-def settings_env(settings: Settings) -> dict[str, str]:
-    """The environment a child process needs to rebuild ``settings`` with ``Settings()``."""
+def settings_env(settings: StackSettings) -> dict[str, str]:
+    """The environment a child process needs to rebuild ``settings`` with ``StackSettings()``."""
     env = dict(os.environ)
-    for name, info in Settings.model_fields.items():
+    env.update({k: str(v) for k, v in rule_variables(settings.alert_rules).items()})
+    for name, info in StackSettings.model_fields.items():
         value = getattr(settings, name)
+        if name == "alert_rules":
+            continue  # as the ALERT_* variables above
         if value is None:
             continue  # unset: the child's default is None too ("None" would not parse)
         if isinstance(value, SecretStr):

@@ -23,9 +23,9 @@ from typing import Any
 import asyncpg
 import httpx
 
+from devtools.settings import StackSettings
 from services.ratings.identity.models import Role
 from services.ratings.identity.store import add_user, create_token
-from shared.settings import Settings
 
 from .cpu import CpuMeter, CpuUsage, Probe
 from .http_load import HttpConnection, connect, get_request
@@ -120,7 +120,7 @@ async def _sse_reader(url: str, token: str, arrivals: _Arrivals, connected: asyn
                     arrivals.saw(json.loads(line[5:]), time.perf_counter())
 
 
-async def _api_token(settings: Settings) -> str:
+async def _api_token(settings: StackSettings) -> str:
     pool = await asyncpg.create_pool(settings.database_url, min_size=1, max_size=1)
     try:
         user = await add_user(pool, "bench-board@example.com", Role.EXECUTIVE, "Bench board")
@@ -130,7 +130,7 @@ async def _api_token(settings: Settings) -> str:
 
 
 async def pipeline_latency(
-    settings: Settings,
+    settings: StackSettings,
     children: Children,
     *,
     rate: float,

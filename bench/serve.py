@@ -19,7 +19,7 @@ import uvicorn
 from fastapi import FastAPI
 from fastapi.responses import Response
 
-from shared.settings import Settings
+from devtools.settings import StackSettings
 
 __all__ = ["hello_app", "main"]
 
@@ -44,7 +44,7 @@ def _serve_http(app: FastAPI, port: int) -> None:
                 log_level="warning", lifespan="on")
 
 
-def _run_aggregator(settings: Settings, ready_file: Path | None) -> None:
+def _run_aggregator(settings: StackSettings, ready_file: Path | None) -> None:
     from services.aggregator.main import AggregatorService
 
     async def run() -> None:
@@ -78,7 +78,7 @@ def _run_aggregator(settings: Settings, ready_file: Path | None) -> None:
 
 def main(argv: list[str]) -> int:
     kind = argv[0] if argv else ""
-    settings = Settings()
+    settings = StackSettings()
     logging.basicConfig(level=settings.log_level.upper(),
                         format="%(asctime)s %(levelname)s %(name)s %(message)s")
     if kind == "hello":

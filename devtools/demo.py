@@ -16,6 +16,7 @@ from datetime import datetime, timedelta
 import asyncpg
 import httpx
 
+from devtools.settings import StackSettings
 from services.ratings.catalog.store import upsert_assets
 from services.ratings.identity.models import Role
 from services.ratings.identity.store import add_user, create_token
@@ -25,7 +26,6 @@ from services.ratings.reads.aggregator import fetch_usage_rows
 from shared.db import create_pool
 from shared.events import EventEnvelope, Source, utcnow
 from shared.kafka import make_broker, publish_keyed
-from shared.settings import Settings
 
 from .demo_ratings import DEMO_RATERS, generate_ratings
 from .demo_traffic import DEMO_ASSETS, DEMO_SEED, HISTORY_DAYS, SITE_HOST, generate_history
@@ -87,7 +87,7 @@ LIVE_ASSET_IDS = frozenset({LIVE_PIXEL_ASSET, LIVE_BEACON_ASSET, LIVE_DOWNLOAD_A
 
 
 async def load_demo(
-    settings: Settings, ingest_url: str, *, now: datetime | None = None, seed: int = DEMO_SEED
+    settings: StackSettings, ingest_url: str, *, now: datetime | None = None, seed: int = DEMO_SEED
 ) -> None:
     """Load the sample catalog, replay its history (once per database) and send live hits.
 
@@ -216,7 +216,7 @@ async def _has_usage(pool: asyncpg.Pool, asset_ids: list[str]) -> bool:
     return False
 
 
-async def _replay(settings: Settings, events: list[EventEnvelope]) -> None:
+async def _replay(settings: StackSettings, events: list[EventEnvelope]) -> None:
     """Publish history keyed by asset_id, as ingest would have: per-asset order is kept."""
     broker = make_broker(settings.kafka_bootstrap_servers, linger_ms=5)
     await broker.start()

@@ -22,11 +22,11 @@ from pathlib import Path
 import httpx
 from aiosmtpd.controller import Controller
 
+from devtools.settings import StackSettings
 from shared.embedded import EmbeddedBroker, EmbeddedPostgres, free_port
 from shared.kafka import create_topics
 from shared.migrate import apply_migrations
 from shared.observability import configure_logging
-from shared.settings import Settings
 
 from .mail_sink import MailSink
 
@@ -102,7 +102,7 @@ def run_dev(demo: bool, workdir: Path = Path(".glassboard")) -> int:
             postgres = EmbeddedPostgres(workdir.resolve() / "pg").start()
             env["DATABASE_URL"] = asyncio.run(postgres.create_database())
             print(f"embedded PostgreSQL, data in {postgres.data_dir}")
-        settings = Settings.model_validate(env)
+        settings = StackSettings.model_validate(env)
         asyncio.run(create_topics(settings.kafka_bootstrap_servers, settings.topics.all))
         applied = asyncio.run(apply_migrations(settings.database_url))
         print(f"migrations applied: {', '.join(applied) or 'none pending'}")

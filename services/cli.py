@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import importlib
 import sys
 from pathlib import Path
+from typing import Any
 
-from shared.settings import Settings
+from shared.settings import ServiceSettings, load_settings
 
 __all__ = ["main"]
 
@@ -56,7 +58,7 @@ def main(argv: list[str] | None = None) -> int:
             return 2
         return run_dev(demo=args.demo)
 
-    settings = Settings()
+    settings = _settings(args.command)
     from shared.observability import configure_logging
     from shared.runner import run_http, run_service
 
@@ -96,7 +98,24 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-def _add_user(settings: Settings, email: str, role: str, name: str, with_token: bool) -> int:
+#: Each service's own settings class, imported only for that command.
+SERVICE_SETTINGS = {
+    "ingest": ("services.ingest.settings", "IngestSettings", "ingest service"),
+    "ratings": ("services.ratings.settings", "RatingsSettings", "ratings app"),
+    "aggregator": ("services.aggregator.settings", "AggregatorSettings", "aggregator"),
+    "notifier": ("services.notifier.settings", "NotifierSettings", "notifier"),
+}
+
+
+def _settings(command: str) -> Any:
+    """The command's own settings class (the ops commands need only the shared base)."""
+    if command not in SERVICE_SETTINGS:
+        return load_settings(ServiceSettings, f"glassboard {command}")
+    module, name, service = SERVICE_SETTINGS[command]
+    return load_settings(getattr(importlib.import_module(module), name), service)
+
+
+def _add_user(settings: ServiceSettings, email: str, role: str, name: str, with_token: bool) -> int:
     import re
 
     from shared.db import create_pool
@@ -122,7 +141,7 @@ def _add_user(settings: Settings, email: str, role: str, name: str, with_token: 
     return 0
 
 
-def _import_assets(settings: Settings, path: Path) -> int:
+def _import_assets(settings: ServiceSettings, path: Path) -> int:
     from shared.db import create_pool
 
     from .ratings.catalog.csv_import import CsvRowError, parse_assets_csv

@@ -12,6 +12,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from .scores import SCORE_WINDOWS
 from .settings import ServiceSettings
 
 __all__ = [
@@ -24,8 +25,8 @@ __all__ = [
     "ScoreDrop",
     "Window",
     "RULE_VARIABLES",
+    "rule_variables",
     "AlertRuleSettings",
-    "defaults_from",
     "rules_from_variables",
     "with_overrides",
 ]
@@ -136,6 +137,9 @@ def rules_from_variables(variables: Mapping[str, Any]) -> RuleSet:
     """The global defaults: the rule models' own defaults, with the ALERT_* variables set
     (names in any case) laid over them. ValueError names the variable that does not fit."""
     given = {name.upper(): value for name, value in variables.items()}
+    window = given.get("ALERT_WINDOW", "30d")
+    if window not in SCORE_WINDOWS:
+        raise ValueError(f"ALERT_WINDOW must be one of {', '.join(SCORE_WINDOWS)}, not {window!r}")
     fields: dict[str, dict[str, Any]] = {rule: {} for rule in RULES}
     for name, targets in RULE_VARIABLES.items():
         if name in given:
@@ -154,11 +158,6 @@ def rules_from_variables(variables: Mapping[str, Any]) -> RuleSet:
     return RuleSet(**built)
 
 
-def defaults_from(settings: Any) -> RuleSet:
-    """TODO(lead, issue 10): transitional, until every service has its own settings class."""
-    return rules_from_variables({n: getattr(settings, n.lower()) for n in RULE_VARIABLES})
-
-
 class AlertRuleSettings(ServiceSettings):
     """The global rule defaults (ALERT_* variables, docs/alerts.md) and the digest hour: the
     notifier applies them, the ratings app shows them beside each owner's overrides."""
@@ -170,12 +169,28 @@ class AlertRuleSettings(ServiceSettings):
     @model_validator(mode="before")
     @classmethod
     def _rules_from_alert_variables(cls, data: Any) -> Any:
-        """ALERT_* from the environment, then from keyword arguments (which win)."""
-        if not isinstance(data, dict) or "alert_rules" in data:
+        """ALERT_* from the environment, then a given ``alert_rules``, then ALERT_* keyword
+        arguments: the later win, as in every pydantic-settings source order."""
+        if not isinstance(data, dict):
+            return data
+        flat = {k.upper(): v for k, v in data.items() if k.upper() in RULE_VARIABLES}
+        if "alert_rules" in data and not flat:
             return data
         given = {k: v for k, v in os.environ.items() if k in RULE_VARIABLES}
-        given |= {k.upper(): v for k, v in data.items() if k.upper() in RULE_VARIABLES}
-        return {**data, "alert_rules": rules_from_variables(given)}
+        if "alert_rules" in data:
+            given |= rule_variables(data["alert_rules"])
+        return {**data, "alert_rules": rules_from_variables(given | flat)}
+
+
+def rule_variables(rules: RuleSet | Mapping[str, Any]) -> dict[str, Any]:
+    """The ALERT_* values that give ``rules`` (a RuleSet or its dump)."""
+    fields = rules if isinstance(rules, Mapping) else {
+        name: rules.get(name).model_dump() for name in RULES}
+    variables = {}
+    for name, targets in RULE_VARIABLES.items():
+        rule, _, field_name = targets[0].partition(".")
+        variables[name] = fields[rule][field_name]
+    return variables
 
 
 def with_overrides(defaults: RuleSet, overrides: Mapping[str, Mapping[str, Any]]) -> RuleSet:

@@ -183,21 +183,15 @@ class OpsServer:
             self._task = None
 
 
-class LagReporter:
+class LagReporter(Periodic):
     """Every few seconds, per assigned partition: the broker's high watermark minus this
     member's position, as ``glassboard_consumer_lag``. Read from the consumers themselves,
     which see the watermark in every fetch; tansu's ListOffsets answers short (bench/)."""
 
     def __init__(self, broker: KafkaBroker, interval: float = 5.0) -> None:
+        super().__init__("lag-reporter", interval, self.report)
         self._broker = broker
         self._reported: set[tuple[str, str, str]] = set()
-        self._periodic = Periodic("lag-reporter", interval, self.report)
-
-    def start(self) -> None:
-        self._periodic.start()
-
-    async def stop(self) -> None:
-        await self._periodic.stop()
 
     async def report(self) -> None:
         """Set the gauge of every partition this member holds; drop the ones it lost in a

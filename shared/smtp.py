@@ -15,7 +15,7 @@ from email.message import EmailMessage
 import aiosmtplib
 from pydantic import SecretStr
 
-from .settings import Settings
+from .settings import SmtpSettings
 
 __all__ = [
     "DEFAULT_FROM",
@@ -68,7 +68,7 @@ def _valid_address(value: str) -> bool:
     return bool(local and domain and " " not in address)
 
 
-def smtp_config(settings: Settings) -> SmtpConfig | None:
+def smtp_config(settings: SmtpSettings) -> SmtpConfig | None:
     """The SMTP configuration; None when SMTP_HOST is unset; SmtpConfigError when unusable."""
     if not settings.smtp_host.strip():
         return None

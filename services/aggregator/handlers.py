@@ -15,7 +15,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from datetime import date, datetime, timezone
 from typing import Any
 
@@ -63,7 +63,7 @@ class ScoringDays:
 
 def register_consumers(
     broker: KafkaBroker, pool: asyncpg.Pool, topics: Topics, max_records: int,
-    prior_weight: float,
+    prior_weight: float, group: Mapping[str, int],
 ) -> PeerSweeper:
     """Subscribe the consumers; returns the peer sweeper for the caller to start."""
     days = ScoringDays(prior_weight)
@@ -86,6 +86,7 @@ def register_consumers(
         # FastStream's default decoder parses JSON before the handler runs; one bad record
         # would then fail the whole batch outside our control. We decode ourselves.
         decoder=_skip_decoding,
+        **group,
     )
 
     @broker.subscriber(topics.events.name, group_id=topics.group_aggregator, **subscribe)  # type: ignore[call-overload]

@@ -7,12 +7,13 @@ import gc
 import asyncpg
 
 from shared.db import create_pool
-from shared.kafka import make_broker
+from shared.kafka import group_options, make_broker
 from shared.observability import LagReporter, OpsServer, readiness
-from shared.settings import Settings
+from shared.periodic import stop_all
 
 from .handlers import register_consumers
 from .peer_sweep import PeerSweeper
+from .settings import AggregatorSettings
 
 __all__ = ["AggregatorService"]
 
@@ -28,7 +29,7 @@ def _tune_gc_for_batches() -> None:
 class AggregatorService:
     """Start and stop the aggregator in any event loop: the CLI's, or a test's."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: AggregatorSettings) -> None:
         self.settings = settings
         self.broker = make_broker(settings.kafka_bootstrap_servers, service="aggregator",
                                   linger_ms=1)
@@ -47,6 +48,7 @@ class AggregatorService:
         self.sweeper = register_consumers(
             self.broker, self.pool, self.settings.topics, self.settings.aggregator_max_records,
             self.settings.rating_prior_weight,
+            group_options(self.settings.kafka_session_timeout_ms),
         )
         await self.broker.start()
         self.sweeper.start()
@@ -56,12 +58,7 @@ class AggregatorService:
 
     async def stop(self) -> None:
         """Finish the batch in hand, commit, leave the group, then close the pool."""
-        await self.lag.stop()
-        if self.sweeper is not None:
-            await self.sweeper.stop()
-        await self.broker.stop()
-        if self.ops is not None:
-            await self.ops.stop()
+        await stop_all(self.lag, self.sweeper, self.broker, self.ops)
         if self.pool is not None:
             await self.pool.close()
             self.pool = None

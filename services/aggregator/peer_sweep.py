@@ -23,23 +23,17 @@ __all__ = ["PeerSweeper"]
 Publish = Callable[[Sequence[AssetScoreUpdate]], Awaitable[None]]
 
 
-class PeerSweeper:
+class PeerSweeper(Periodic):
     def __init__(self, pool: asyncpg.Pool, context: Callable[[], ScoreContext],
                  publish: Publish, interval: float = PEER_REFRESH_SECONDS) -> None:
+        super().__init__("peer-sweep", interval, self._sweep_after_batches)
         self._pool = pool
         self._context = context
         self._publish = publish
         self._batches_since_sweep = False
-        self._periodic = Periodic("peer-sweep", interval, self._sweep_after_batches)
 
     def note_batch(self) -> None:
         self._batches_since_sweep = True
-
-    def start(self) -> None:
-        self._periodic.start()
-
-    async def stop(self) -> None:
-        await self._periodic.stop()
 
     async def sweep(self) -> list[AssetScoreUpdate]:
         ctx = self._context()

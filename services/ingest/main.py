@@ -11,7 +11,6 @@ from fastapi.middleware.cors import CORSMiddleware
 from shared.db import create_pool
 from shared.kafka import make_broker
 from shared.observability import ops_routes, readiness
-from shared.settings import Settings
 
 from .catalog import CatalogCache
 from .enrich import warm_up
@@ -19,12 +18,13 @@ from .pipeline import Pipeline
 from .publisher import Publisher
 from .rating_links import router as rating_links_router
 from .routes import router
+from .settings import IngestSettings
 from .visitors import DailySalts
 
 __all__ = ["create_app"]
 
 
-def create_app(settings: Settings) -> FastAPI:
+def create_app(settings: IngestSettings) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         warm_up()

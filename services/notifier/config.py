@@ -10,10 +10,10 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 
-from shared.alert_rules import RuleSet, defaults_from
-from shared.scores import SCORE_WINDOWS
-from shared.settings import Settings
+from shared.alert_rules import RuleSet
 from shared.smtp import SmtpConfig, SmtpConfigError, smtp_config
+
+from .settings import NotifierSettings
 
 __all__ = ["DEV_WEBHOOK_SECRET", "HOLD_ENV", "NotifierConfig", "NotifierConfigError"]
 
@@ -33,7 +33,7 @@ class NotifierConfigError(SystemExit):
 
 @dataclass(frozen=True)
 class NotifierConfig:
-    settings: Settings
+    settings: NotifierSettings
     rules: RuleSet
     smtp: SmtpConfig | None
     webhook_secret: str
@@ -45,7 +45,7 @@ class NotifierConfig:
         return self.settings.env == "production"
 
     @classmethod
-    def from_settings(cls, settings: Settings) -> NotifierConfig:
+    def from_settings(cls, settings: NotifierSettings) -> NotifierConfig:
         errors = []
         smtp: SmtpConfig | None = None
         try:
@@ -62,14 +62,11 @@ class NotifierConfig:
                 errors.append("WEBHOOK_SIGNING_SECRET must be set in production: receivers "
                               "verify every webhook with it")
             secret = DEV_WEBHOOK_SECRET
-        if settings.alert_window not in SCORE_WINDOWS:
-            errors.append(f"ALERT_WINDOW must be one of {', '.join(SCORE_WINDOWS)}, not "
-                          f"{settings.alert_window!r}")
         if settings.alert_retry_max_seconds < settings.alert_retry_base_seconds:
             errors.append("ALERT_RETRY_MAX_SECONDS must not be below ALERT_RETRY_BASE_SECONDS")
         if errors:
             raise NotifierConfigError("the notifier cannot start: " + " | ".join(errors))
         hold = float(os.environ.get(HOLD_ENV, "0") or 0)
-        return cls(settings=settings, rules=defaults_from(settings), smtp=smtp,
+        return cls(settings=settings, rules=settings.alert_rules, smtp=smtp,
                    webhook_secret=secret, public_url=settings.ratings_base_url.rstrip("/"),
                    hold_deliveries_seconds=hold)

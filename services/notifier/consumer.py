@@ -27,6 +27,7 @@ from pydantic import ValidationError
 
 from shared.alert_rules import with_overrides
 from shared.events import EventEnvelope, utcnow
+from shared.kafka import group_options
 from shared.scores import AssetScoreUpdate
 
 from .config import NotifierConfig
@@ -127,12 +128,13 @@ class AlertConsumer:
             self.scores_topic, self.events_topic,
             group_id=self.group,
             batch=True,
-            max_records=self.config.settings.aggregator_max_records,
+            max_records=self.config.settings.notifier_max_records,
             batch_timeout_ms=50,
             fetch_max_wait_ms=50,  # tansu holds a fetch this long even with data (bench/)
             auto_offset_reset="earliest",
             ack_policy=AckPolicy.MANUAL,
             decoder=_skip_decoding,
+            **group_options(self.config.settings.kafka_session_timeout_ms),
             listener=listener,
         )
         listener.subscriber = subscriber

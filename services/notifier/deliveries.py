@@ -24,7 +24,7 @@ from typing import Any
 
 import asyncpg
 
-from shared.drain import Drain
+from shared.periodic import Drain
 
 from .channels import Channels, Delivery, DeliveryError
 from .metrics import ALERTS
@@ -77,35 +77,26 @@ def retry_delay(attempts: int, base: float, cap: float, jitter: float = 0.5) -> 
     return delay * (0.8 + 0.4 * jitter)
 
 
-class DeliveryWorker:
+class DeliveryWorker(Drain):
+    """Sends due deliveries; ``nudge()`` after a batch decided alerts looks at once. Stopping
+    cancels between sends; a send cut short stays ``sending`` and is reclaimed."""
+
     def __init__(
         self, pool: asyncpg.Pool, channels: Channels, *, max_attempts: int,
         retry_base: float, retry_max: float, lease_seconds: float,
         hold_seconds: float = 0.0, batch: int = 20, idle_seconds: float = 1.0,
     ) -> None:
+        super().__init__("alert-delivery-worker", self.run_once, poll_seconds=idle_seconds,
+                         retry_seconds=idle_seconds, idle_wait=self._next_wait,
+                         hold_seconds=hold_seconds)
         self.pool = pool
         self.channels = channels
         self.max_attempts = max_attempts
         self.retry_base = retry_base
         self.retry_max = retry_max
         self.lease_seconds = lease_seconds
-        self.hold_seconds = hold_seconds
         self.batch = batch
         self.idle_seconds = idle_seconds
-        self._drain = Drain("alert-delivery-worker", self.run_once, poll_seconds=idle_seconds,
-                            retry_seconds=idle_seconds, idle_wait=self._next_wait,
-                            hold_seconds=hold_seconds)
-
-    def start(self) -> None:
-        self._drain.start()
-
-    def wake(self) -> None:
-        """Look now rather than at the next poll (called after a batch decided alerts)."""
-        self._drain.nudge()
-
-    async def stop(self) -> None:
-        """Cancel between sends; a send cut short stays ``sending`` and is reclaimed."""
-        await self._drain.stop()
 
     async def run_once(self) -> int:
         """Claim and send one batch of due deliveries; returns how many were claimed."""

@@ -16,12 +16,13 @@ import asyncpg
 from shared.db import create_pool
 from shared.kafka import make_broker
 from shared.observability import LagReporter, OpsServer, readiness
-from shared.settings import Settings
+from shared.periodic import stop_all
 
 from .channels import Channels, ConsoleEmail, EmailChannel, WebhookChannel
 from .config import NotifierConfig
 from .consumer import AlertConsumer
 from .deliveries import DeliveryWorker
+from .settings import NotifierSettings
 from .sweeper import PendingSweeper
 
 __all__ = ["NotifierService"]
@@ -33,7 +34,7 @@ class NotifierService:
     """Start and stop the notifier in any event loop. A configuration that cannot deliver
     raises ``NotifierConfigError`` here, before anything starts."""
 
-    def __init__(self, settings: Settings, *, sweep_seconds: float = 15.0) -> None:
+    def __init__(self, settings: NotifierSettings, *, sweep_seconds: float = 15.0) -> None:
         self.config = NotifierConfig.from_settings(settings)
         self.broker = make_broker(settings.kafka_bootstrap_servers, service="notifier")
         self.sweep_seconds = sweep_seconds
@@ -66,8 +67,8 @@ class NotifierService:
             retry_max=settings.alert_retry_max_seconds, lease_seconds=lease,
             hold_seconds=config.hold_deliveries_seconds)
         self.sweeper = PendingSweeper(self.pool, config, interval_seconds=self.sweep_seconds,
-                                      on_decided=self.worker.wake)
-        AlertConsumer(self.pool, config, on_decided=self.worker.wake).register(self.broker)
+                                      on_decided=self.worker.nudge)
+        AlertConsumer(self.pool, config, on_decided=self.worker.nudge).register(self.broker)
         await self.broker.start()
         self.sweeper.start()
         self.worker.start()
@@ -79,16 +80,10 @@ class NotifierService:
 
     async def stop(self) -> None:
         """Finish the batch in hand, then stop sending and close the pool."""
-        await self.lag.stop()
-        await self.broker.stop()
-        if self.sweeper is not None:
-            await self.sweeper.stop()
-        if self.worker is not None:
-            await self.worker.stop()
+        await stop_all(self.lag, self.broker, self.sweeper, self.worker)
         if self.channels is not None:
             await self.channels.close()
-        if self.ops is not None:
-            await self.ops.stop()
+        await stop_all(self.ops)
         if self.pool is not None:
             await self.pool.close()
             self.pool = None

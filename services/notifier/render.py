@@ -7,15 +7,18 @@ where people change how they hear about alerts.
 
 from __future__ import annotations
 
-import html
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 from urllib.parse import quote
 
 from shared.alert_rules import RULE_LABELS
+from shared.web.templating import make_environment
 
 __all__ = ["AlertView", "asset_url", "email_content", "slack_body"]
+
+#: The HTML part: ``templates/alerts_email.html`` on the ``email.html`` layout.
+_EMAIL = make_environment("services.notifier").get_template("alerts_email.html")
 
 
 @dataclass(frozen=True)
@@ -56,36 +59,9 @@ def email_content(alerts: list[AlertView], base_url: str, digest: bool) -> tuple
             + f"\nYou get this because you own the asset. Your alerts and how you receive "
               f"them: {inbox}\n")
 
-    items = []
-    for alert in alerts:
-        url = html.escape(asset_url(base_url, alert.asset_id), quote=True)
-        items.append(
-            '<tr><td style="padding:16px 20px;border-top:1px solid #e3e5ee">'
-            f'<p style="margin:0 0 4px;font-size:12px;font-weight:700;color:#3730a3;'
-            f'text-transform:uppercase;letter-spacing:.06em">{html.escape(alert.label)}</p>'
-            f'<p style="margin:0 0 6px;font-size:18px;font-weight:700;color:#111827">'
-            f'{html.escape(alert.title)}</p>'
-            f'<p style="margin:0 0 14px;font-size:15px;line-height:1.45;color:#374151">'
-            f'{html.escape(alert.summary)}</p>'
-            f'<a href="{url}" style="display:inline-block;padding:10px 18px;border-radius:10px;'
-            f'background:#4338ca;color:#ffffff;font-weight:700;text-decoration:none">'
-            f'Open the asset</a></td></tr>'
-        )
-    heading = "Your alerts of the day" if digest else "An alert on your content"
-    body = (
-        '<!doctype html><html lang="en"><head><meta charset="utf-8">'
-        f"<title>{html.escape(subject)}</title></head>"
-        '<body style="margin:0;padding:24px;background:#f4f5fb;font-family:-apple-system,'
-        'Segoe UI,Roboto,Arial,sans-serif">'
-        '<table role="presentation" width="100%" style="max-width:600px;margin:0 auto;'
-        'background:#ffffff;border-radius:14px;border-collapse:separate">'
-        '<tr><td style="padding:18px 20px;background:#4338ca;border-radius:14px 14px 0 0;'
-        f'color:#ffffff;font-size:17px;font-weight:700">Glassboard · {heading}</td></tr>'
-        + "".join(items)
-        + '<tr><td style="padding:14px 20px;border-top:1px solid #e3e5ee;font-size:13px;'
-        'color:#6b7280">You get this because you own the asset. '
-        f'<a href="{html.escape(inbox, quote=True)}" style="color:#3730a3">Your alerts and '
-        "how you receive them</a>.</td></tr></table></body></html>"
+    body = _EMAIL.render(
+        subject=subject, digest=digest, inbox=inbox,
+        alerts=[(alert, asset_url(base_url, alert.asset_id)) for alert in alerts],
     )
     return subject, text, body
 

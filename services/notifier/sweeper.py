@@ -36,21 +36,15 @@ ORDER BY asset_id, rule LIMIT 500 FOR UPDATE SKIP LOCKED
 """
 
 
-class PendingSweeper:
+class PendingSweeper(Periodic):
     def __init__(self, pool: asyncpg.Pool, config: NotifierConfig, *,
                  interval_seconds: float = 15.0, on_decided: Callable[[], None] = lambda: None,
                  clock: Callable[[], datetime] = utcnow) -> None:
+        super().__init__("alert-pending-sweeper", interval_seconds, self._sweep)
         self.pool = pool
         self.config = config
         self.on_decided = on_decided
         self.clock = clock
-        self._periodic = Periodic("alert-pending-sweeper", interval_seconds, self._sweep)
-
-    def start(self) -> None:
-        self._periodic.start()
-
-    async def stop(self) -> None:
-        await self._periodic.stop()
 
     async def sweep_once(self) -> int:
         """Re-evaluate every pending rule; returns the number of alerts it fired."""

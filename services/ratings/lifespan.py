@@ -10,27 +10,28 @@ from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from fastapi import FastAPI
 
 from shared.db import create_pool
-from shared.kafka import make_broker
+from shared.kafka import group_options, make_broker
 from shared.observability import LagReporter, readiness
-from shared.settings import Settings
 
 from .identity.magic_links import MagicLinks
 from .identity.mailer import make_mailer
 from .rating.commands import subscribe_rating_commands
 from .rating.outbox import OutboxRelay
 from .scores.hub import ScoreHub
+from .settings import RatingsSettings
 
 __all__ = ["make_lifespan"]
 
 
-def make_lifespan(settings: Settings) -> Callable[[FastAPI], AbstractAsyncContextManager[None]]:
+def make_lifespan(settings: RatingsSettings) -> Callable[[FastAPI], AbstractAsyncContextManager[None]]:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.pool = await create_pool(settings.database_url, max_size=8)
         broker = make_broker(settings.kafka_bootstrap_servers, service="ratings", linger_ms=1)
         app.state.outbox = OutboxRelay(app.state.pool, broker, settings.topics.events.name)
         # Subscribers must be registered before the broker starts.
-        subscribe_rating_commands(broker, settings.topics, app.state.pool, app.state.outbox)
+        subscribe_rating_commands(broker, settings.topics, app.state.pool, app.state.outbox,
+                                  group_options(settings.kafka_session_timeout_ms))
         app.state.score_hub = ScoreHub()
         app.state.score_hub.listen(broker, settings.topics)
         await broker.start()

@@ -6,7 +6,6 @@ from fastapi import FastAPI
 from starlette.middleware.sessions import SessionMiddleware
 
 from shared.observability import ops_routes
-from shared.settings import Settings
 
 from .alerts.routes import router as alerts_router
 from .analytics.routes import router as analytics_router
@@ -15,6 +14,7 @@ from .identity.routes import router as identity_router
 from .lifespan import make_lifespan
 from .rating.routes import router as rating_router
 from .scores.routes import router as scores_router
+from .settings import RatingsSettings
 from .web.routes import router as web_router
 from .web.routes import static_app
 
@@ -23,7 +23,7 @@ __all__ = ["create_app"]
 SESSION_MAX_AGE_SECONDS = 30 * 24 * 3600  # a month: sales should not sign in every day
 
 
-def create_app(settings: Settings) -> FastAPI:
+def create_app(settings: RatingsSettings) -> FastAPI:
     app = FastAPI(title="Glassboard ratings", lifespan=make_lifespan(settings))
     app.add_middleware(
         SessionMiddleware, secret_key=settings.signing_secret.get_secret_value(),

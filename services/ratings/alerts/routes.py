@@ -14,7 +14,7 @@ from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response
 from fastapi.exceptions import RequestValidationError
 from pydantic import ValidationError
 
-from shared.alert_rules import RULE_LABELS, RULES, RuleSet, defaults_from, with_overrides
+from shared.alert_rules import RULE_LABELS, RULES, RuleSet, with_overrides
 from shared.webhooks import validate_webhook_url
 
 from ..identity.auth import current_user
@@ -116,7 +116,7 @@ async def put_preferences(body: PreferencesIn, request: Request,
 # --- rule overrides ------------------------------------------------------------------------------
 
 def _defaults(request: Request) -> RuleSet:
-    return defaults_from(request.app.state.settings)
+    return request.app.state.settings.alert_rules  # type: ignore[no-any-return]
 
 
 async def _rules_json(request: Request, user: User) -> dict[str, Any]:

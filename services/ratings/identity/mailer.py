@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 import aiosmtplib
 from fastapi import HTTPException
 
-from shared.settings import Settings
+from shared.settings import SmtpSettings
 from shared.smtp import SmtpConfig, build_message, send_message, smtp_config
 
 __all__ = ["ConsoleMailer", "Mailer", "SmtpMailer", "make_mailer"]
@@ -52,7 +52,7 @@ class SmtpMailer:
 Mailer = ConsoleMailer | SmtpMailer
 
 
-def make_mailer(settings: Settings) -> Mailer | None:
+def make_mailer(settings: SmtpSettings) -> Mailer | None:
     """SMTP when configured (a bad configuration raises SmtpConfigError at start-up);
     else the console outside production; else None."""
     config = smtp_config(settings)

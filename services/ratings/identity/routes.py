@@ -7,8 +7,9 @@ from typing import Any
 from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, HTTPException, Request
-from fastapi.responses import HTMLResponse, RedirectResponse
+from fastapi.responses import RedirectResponse
 
+from ..web.sign_in import magic_link_error
 from .auth import SESSION_USER_KEY, current_user, require_role
 from .magic_links import MagicLinks
 from .models import MagicLinkIn, Role, TokenIn, User, UserIn
@@ -46,11 +47,7 @@ async def redeem_magic_link(token: str, request: Request, next: str = "/app/") -
     try:
         email = await request.app.state.magic_links.redeem(request.app.state.pool, token)
     except ValueError as exc:
-        return HTMLResponse(
-            f"<!doctype html><meta name=viewport content='width=device-width'>"
-            f"<title>Sign-in link</title><p>{exc}.</p><p><a href='/login'>Sign in again</a></p>",
-            status_code=400,
-        )
+        return magic_link_error(request, str(exc))
     user = await user_by_email(request.app.state.pool, email)
     if user is None:
         raise HTTPException(400, "this account no longer exists")

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Mapping
 from typing import Any
 
 import asyncpg
@@ -100,7 +101,8 @@ async def _raw(message: Any) -> None:
 
 
 def subscribe_rating_commands(
-    broker: KafkaBroker, topics: Topics, pool: asyncpg.Pool, outbox: OutboxRelay
+    broker: KafkaBroker, topics: Topics, pool: asyncpg.Pool, outbox: OutboxRelay,
+    group: Mapping[str, int],
 ) -> None:
     """Register the consumer; call before ``broker.start()``."""
 
@@ -111,6 +113,7 @@ def subscribe_rating_commands(
         ack_policy=AckPolicy.NACK_ON_ERROR,
         decoder=_raw,
         fetch_max_wait_ms=100,  # tansu holds fetches for the full wait: keep taps snappy
+        **group,
     )
     async def on_rating_command(message: KafkaMessage) -> None:
         try:

@@ -14,9 +14,9 @@ import logging
 import asyncpg
 from faststream.kafka import KafkaBroker
 
-from shared.drain import Drain
 from shared.kafka import publish_keyed
 from shared.observability import db_timer
+from shared.periodic import Drain
 
 from .store import claim_pending, mark_published
 
@@ -28,22 +28,17 @@ log = logging.getLogger(__name__)
 POLL_SECONDS = 0.05
 
 
-class OutboxRelay:
+class OutboxRelay(Drain):
+    """``nudge()`` after a local rating publishes it at once rather than at the next poll."""
+
     def __init__(self, pool: asyncpg.Pool, broker: KafkaBroker, topic: str) -> None:
+        super().__init__("rating-outbox-relay", self.relay_once, poll_seconds=POLL_SECONDS)
         self._pool = pool
         self._broker = broker
         self._topic = topic
-        self._drain = Drain("rating-outbox-relay", self.relay_once, poll_seconds=POLL_SECONDS)
-
-    def start(self) -> None:
-        self._drain.start()
-
-    def nudge(self) -> None:
-        """Publish now rather than at the next poll (called after a local rating)."""
-        self._drain.nudge()
 
     async def stop(self) -> None:
-        await self._drain.stop()
+        await super().stop()
         await self.relay_once()  # flush what is pending, best effort
 
     async def relay_once(self) -> int:
