@@ -3,6 +3,9 @@
 Order of preference: TEST_DATABASE_URL / TEST_KAFKA_BOOTSTRAP_SERVERS when set; else
 testcontainers when a Docker engine answers; else the embedded PostgreSQL and tansu
 broker, which need neither Docker nor root.
+
+Fixtures only: no test imports this module; the helpers are in ``harness``. No fixture
+here is autouse, so a test that requests none of them (all of tests/unit) starts no server.
 """
 
 from __future__ import annotations
@@ -10,49 +13,35 @@ from __future__ import annotations
 import asyncio
 import os
 import uuid
-from collections.abc import AsyncIterator, Iterator
-from dataclasses import dataclass
+from collections.abc import AsyncIterator, Callable, Iterator
 
 import asyncpg
 import pytest
 
-from notifier_support import SmtpServer
-from shared.embedded import EmbeddedBroker, EmbeddedPostgres, free_port
-from shared.kafka import create_topics
-from shared.migrate import apply_migrations
-from shared.settings import Settings
-from support import Stack
+# Before the harness is imported: its asserts then report like the tests' own.
+pytest.register_assert_rewrite("harness")
 
-TEMPLATE_DB = "glassboard_test_template"
-
-
-@dataclass(frozen=True)
-class Infra:
-    admin_dsn: str  # a DSN whose user may CREATE DATABASE
-    bootstrap_servers: str
-
-    def dsn_for(self, database: str) -> str:
-        base, _, query = self.admin_dsn.partition("?")
-        base = base.rsplit("/", 1)[0]
-        return f"{base}/{database}" + (f"?{query}" if query else "")
-
-
-def _docker_engine_running() -> bool:
-    try:
-        import docker  # type: ignore[import-untyped]
-
-        return bool(docker.from_env().ping())
-    except Exception:  # noqa: BLE001 - no client, no socket, no engine: all mean "no"
-        return False
+from devtools.settings import StackSettings  # noqa: E402
+from harness.infra import (  # noqa: E402
+    TEMPLATE_DB,
+    TEST_SESSION_TIMEOUT_MS,
+    Infra,
+    docker_engine_running,
+)
+from harness.notifier import SmtpServer  # noqa: E402
+from harness.stack import Stack  # noqa: E402
+from shared.embedded import EmbeddedBroker, EmbeddedPostgres, free_port  # noqa: E402
+from shared.kafka import create_topics  # noqa: E402
+from shared.migrate import apply_migrations  # noqa: E402
 
 
 @pytest.fixture(scope="session")
 def infra(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Infra]:
     db_url = os.environ.get("TEST_DATABASE_URL")
     kafka = os.environ.get("TEST_KAFKA_BOOTSTRAP_SERVERS")
-    stoppers = []
+    stoppers: list[Callable[[], object]] = []
     if not db_url or not kafka:
-        if _docker_engine_running() and not os.environ.get("GLASSBOARD_TEST_EMBEDDED"):
+        if docker_engine_running() and not os.environ.get("GLASSBOARD_TEST_EMBEDDED"):
             from testcontainers.kafka import KafkaContainer
             from testcontainers.postgres import PostgresContainer
 
@@ -97,20 +86,22 @@ async def template_dsn(infra: Infra) -> str:
 
 
 @pytest.fixture
-async def settings(infra: Infra, template_dsn: str) -> AsyncIterator[Settings]:
+async def settings(infra: Infra, template_dsn: str) -> AsyncIterator[StackSettings]:
     name = f"t_{uuid.uuid4().hex[:12]}"
     conn = await asyncpg.connect(infra.admin_dsn)
     try:
         await conn.execute(f'CREATE DATABASE "{name}" TEMPLATE "{TEMPLATE_DB}"')
     finally:
         await conn.close()
-    settings = Settings(
+    settings = StackSettings(
         database_url=infra.dsn_for(name),
         kafka_bootstrap_servers=infra.bootstrap_servers,
         topic_prefix=f"{name}.",
         ingest_port=free_port(),
         ratings_port=free_port(),
         catalog_refresh_seconds=0.5,
+        # tansu makes a joining consumer wait half of this: 1 s instead of 5 s per join.
+        kafka_session_timeout_ms=TEST_SESSION_TIMEOUT_MS,
     )
     await create_topics(settings.kafka_bootstrap_servers, settings.topics.all)
     yield settings
@@ -122,7 +113,7 @@ async def settings(infra: Infra, template_dsn: str) -> AsyncIterator[Settings]:
 
 
 @pytest.fixture
-async def stack(settings: Settings) -> AsyncIterator[Stack]:
+async def stack(settings: StackSettings) -> AsyncIterator[Stack]:
     running = Stack(settings)
     try:
         yield running

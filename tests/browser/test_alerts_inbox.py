@@ -13,17 +13,18 @@ from typing import Any
 
 import asyncpg
 import pytest
-from browser_support import CHROMIUM, CHROMIUM_ARGS, skip_module_without_chromium
+
+from harness.browser import CHROMIUM, CHROMIUM_ARGS, skip_module_without_chromium
+from harness.paths import SCREENSHOTS
 
 skip_module_without_chromium()
 
 from playwright.async_api import async_playwright, expect  # noqa: E402
 
-from support import Stack  # noqa: E402
+from harness.stack import Stack  # noqa: E402
 
 pytestmark = pytest.mark.browser
 
-SCREENSHOTS = Path(__file__).resolve().parents[1] / "docs" / "screenshots"
 OWNER = "maria.lopez@example.com"
 NOW = datetime.now(timezone.utc)
 

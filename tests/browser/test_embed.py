@@ -32,7 +32,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from browser_support import CHROMIUM, CHROMIUM_ARGS, skip_module_without_chromium
+
+from harness.browser import CHROMIUM, CHROMIUM_ARGS, skip_module_without_chromium
+from harness.paths import SCREENSHOTS
 
 skip_module_without_chromium()
 
@@ -50,13 +52,13 @@ from starlette.responses import HTMLResponse  # noqa: E402
 from starlette.responses import Response as StarletteResponse  # noqa: E402
 from starlette.routing import Route  # noqa: E402
 
+from harness.stack import RunningServer, Stack, eventually  # noqa: E402
 from shared.embedded import free_port  # noqa: E402
-from support import RunningServer, Stack, eventually  # noqa: E402
 
 pytestmark = pytest.mark.browser
 
 ASSET = "acme-flow-3-sheet"
-SCREENSHOT = Path(__file__).resolve().parents[1] / "docs" / "screenshots" / "embed-page.png"
+SCREENSHOT = SCREENSHOTS / "embed-page.png"
 #: The "done when" bound: usage shows the visit within this long after the reader leaves.
 LEAVE_TO_USAGE_BOUND_S = 1.0
 

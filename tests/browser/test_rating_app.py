@@ -26,7 +26,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from browser_support import CHROMIUM, CHROMIUM_ARGS, skip_module_without_chromium
+
+from harness.browser import CHROMIUM, CHROMIUM_ARGS, skip_module_without_chromium
+from harness.paths import SCREENSHOTS
 
 skip_module_without_chromium()
 
@@ -41,7 +43,7 @@ from playwright.async_api import (  # noqa: E402
     expect,
 )
 
-from support import RunningServer, Stack, eventually  # noqa: E402
+from harness.stack import RunningServer, Stack, eventually  # noqa: E402
 
 pytestmark = pytest.mark.browser
 
@@ -57,7 +59,6 @@ PHONE: dict[str, Any] = {
     "reduced_motion": "reduce",  # steady screenshots
     "locale": "en-US",
 }
-SCREENSHOTS = Path(__file__).resolve().parents[1] / "docs" / "screenshots"
 REP = "rep@example.com"
 OWNER = "maria.lopez@example.com"
 FLOW_BOUND_S = 30.0

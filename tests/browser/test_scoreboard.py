@@ -22,7 +22,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from browser_support import CHROMIUM, CHROMIUM_ARGS, skip_module_without_chromium
+
+from harness.browser import CHROMIUM, CHROMIUM_ARGS, skip_module_without_chromium
+from harness.paths import SCREENSHOTS
 
 skip_module_without_chromium()
 
@@ -30,7 +32,8 @@ import httpx  # noqa: E402
 from fastapi import FastAPI  # noqa: E402
 from playwright.async_api import BrowserContext, Locator, Page, async_playwright, expect  # noqa: E402
 
-from support import UA_DESKTOP, UA_IPAD, UA_IPHONE, RunningServer, Stack, eventually  # noqa: E402
+from harness.stack import RunningServer, Stack, eventually  # noqa: E402
+from harness.user_agents import UA_DESKTOP, UA_IPAD, UA_IPHONE  # noqa: E402
 
 pytestmark = pytest.mark.browser
 
@@ -40,7 +43,6 @@ DESKTOP: dict[str, Any] = {
     "reduced_motion": "reduce",  # steady screenshots; the highlight still shows, unanimated
     "locale": "en-US",
 }
-SCREENSHOTS = Path(__file__).resolve().parents[1] / "docs" / "screenshots"
 OWNER = "maria.lopez@example.com"
 REP = "rep@example.com"
 LIVE_TIMEOUT_MS = 15_000

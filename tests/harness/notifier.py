@@ -1,15 +1,13 @@
 """What the notifier's connected tests share: a real SMTP server (aiosmtpd, in-process), a
-real HTTP webhook receiver, score states to publish, and small database probes."""
+real HTTP webhook receiver, score states to publish, and the deliveries table."""
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from email.message import EmailMessage
 from typing import Any
 
-import asyncpg
 from aiosmtpd.controller import Controller
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -17,23 +15,29 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from devtools.mail_sink import MailSink
+from devtools.settings import StackSettings
+from harness.db import fetch
+from harness.stack import RunningServer, Stack
 from services.notifier.main import NotifierService
 from shared.embedded import free_port
 from shared.kafka import make_broker, publish_keyed
 from shared.scores import AssetScoreUpdate, UsageTotals, WindowScore
-from shared.settings import Settings
-from support import RunningServer, Stack
 
 __all__ = [
+    "DROPPED",
+    "HEALTHY",
     "SmtpServer",
     "WebhookReceiver",
-    "fetch",
-    "fetchval",
+    "deliveries",
     "for_notifier",
     "publish_scores",
     "score_state",
     "start_notifier",
 ]
+
+# A fall of 15 points whose views fell for real: 40 against 100 in the period before.
+HEALTHY: dict[str, Any] = {"score": 70, "previous_score": 70, "views": 100, "previous_views": 100}
+DROPPED: dict[str, Any] = {"score": 55, "previous_score": 70, "views": 40, "previous_views": 100}
 
 
 class SmtpServer:
@@ -84,7 +88,7 @@ class WebhookReceiver:
             await self.server.stop()
 
 
-def for_notifier(settings: Settings, smtp_port: int | None, **overrides: Any) -> Settings:
+def for_notifier(settings: StackSettings, smtp_port: int | None, **overrides: Any) -> StackSettings:
     """The test's settings with SMTP pointed at ``smtp_port``, no confirmation delay and
     quick retries."""
     values: dict[str, Any] = {
@@ -96,10 +100,10 @@ def for_notifier(settings: Settings, smtp_port: int | None, **overrides: Any) ->
         "webhook_timeout_seconds": 2.0, "smtp_timeout_seconds": 3.0,
     }
     values.update(overrides)
-    return Settings(**{**settings.model_dump(), **values})
+    return StackSettings(**{**settings.model_dump(), **values})
 
 
-async def start_notifier(stack: Stack, settings: Settings, **kwargs: Any) -> NotifierService:
+async def start_notifier(stack: Stack, settings: StackSettings, **kwargs: Any) -> NotifierService:
     notifier = NotifierService(settings, **kwargs)
     await notifier.start()
     stack.running.append(notifier)
@@ -123,7 +127,7 @@ def score_state(asset_id: str, revision: int, *, owner: str = "owner@example.com
         weekly_views=weekly or [25, 25, 25, 25, 25])
 
 
-async def publish_scores(settings: Settings, updates: list[AssetScoreUpdate]) -> None:
+async def publish_scores(settings: StackSettings, updates: list[AssetScoreUpdate]) -> None:
     broker = make_broker(settings.kafka_bootstrap_servers)
     await broker.start()
     try:
@@ -134,21 +138,6 @@ async def publish_scores(settings: Settings, updates: list[AssetScoreUpdate]) ->
         await broker.stop()
 
 
-async def fetch(settings: Settings, sql: str, *args: Any) -> list[dict[str, Any]]:
-    conn = await asyncpg.connect(settings.database_url)
-    try:
-        return [dict(r) for r in await conn.fetch(sql, *args)]
-    finally:
-        await conn.close()
-
-
-async def fetchval(settings: Settings, sql: str, *args: Any) -> Any:
-    conn = await asyncpg.connect(settings.database_url)
-    try:
-        return await conn.fetchval(sql, *args)
-    finally:
-        await conn.close()
-
-
-def json_body(body: bytes) -> Any:
-    return json.loads(body)
+async def deliveries(settings: StackSettings) -> list[dict[str, object]]:
+    return await fetch(settings, "SELECT channel, state, attempts, last_error FROM "
+                                 "alert_deliveries ORDER BY id")

@@ -12,13 +12,13 @@ from dataclasses import dataclass, field
 
 import httpx
 
+from devtools.settings import StackSettings
 from shared.embedded import free_port
-from shared.settings import Settings
 
 __all__ = ["ServiceProcess", "service_env"]
 
 
-def service_env(settings: Settings, **extra: str) -> dict[str, str]:
+def service_env(settings: StackSettings, **extra: str) -> dict[str, str]:
     return {
         **os.environ,
         "DATABASE_URL": settings.database_url,
@@ -27,6 +27,7 @@ def service_env(settings: Settings, **extra: str) -> dict[str, str]:
         "INGEST_PORT": str(settings.ingest_port),
         "RATINGS_PORT": str(settings.ratings_port),
         "CATALOG_REFRESH_SECONDS": "0.5",
+        "KAFKA_SESSION_TIMEOUT_MS": str(settings.kafka_session_timeout_ms),
         "LOG_LEVEL": "WARNING",
         **extra,
     }
@@ -35,7 +36,7 @@ def service_env(settings: Settings, **extra: str) -> dict[str, str]:
 @dataclass
 class ServiceProcess:
     name: str
-    settings: Settings
+    settings: StackSettings
     metrics_port: int = field(default_factory=free_port)
     extra_env: dict[str, str] = field(default_factory=dict)
     popen: subprocess.Popen[bytes] | None = None

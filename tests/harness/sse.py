@@ -84,8 +84,11 @@ class SseStream:
 
 
 @contextlib.asynccontextmanager
-async def open_stream(client: httpx.AsyncClient, path: str, **kwargs: Any) -> AsyncIterator[SseStream]:
-    async with client.stream("GET", path, timeout=httpx.Timeout(30, read=None), **kwargs) as response:
+async def open_stream(
+    client: httpx.AsyncClient, path: str, **kwargs: Any
+) -> AsyncIterator[SseStream]:
+    timeout = httpx.Timeout(30, read=None)
+    async with client.stream("GET", path, timeout=timeout, **kwargs) as response:
         assert response.status_code == 200, await response.aread()
         assert response.headers["content-type"].startswith("text/event-stream")
         yield SseStream(response)

@@ -1,10 +1,9 @@
-"""Test helpers: run the real services in the test's event loop, poll for results."""
+"""The running stack: the real services in the test's event loop, and polling for results."""
 
 from __future__ import annotations
 
 import asyncio
 import time
-import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
@@ -14,30 +13,16 @@ import httpx
 import uvicorn
 from aiokafka import AIOKafkaConsumer
 
+from devtools.settings import StackSettings
 from services.aggregator.main import AggregatorService
 from services.ingest.main import create_app as create_ingest_app
 from services.ratings.identity.models import Role
 from services.ratings.identity.store import add_user, create_token
 from services.ratings.main import create_app as create_ratings_app
-from shared.settings import Settings
 
 __all__ = ["RunningServer", "Stack", "consume_all", "eventually"]
 
 T = TypeVar("T")
-
-UA_IPHONE = (
-    "Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit/605.1.15 "
-    "(KHTML, like Gecko) Version/17.0 Mobile/15E148 Safari/604.1"
-)
-UA_IPAD = (
-    "Mozilla/5.0 (iPad; CPU OS 17_0 like Mac OS X) AppleWebKit/605.1.15 "
-    "(KHTML, like Gecko) Version/17.0 Mobile/15E148 Safari/604.1"
-)
-UA_DESKTOP = (
-    "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 "
-    "(KHTML, like Gecko) Chrome/120.0.0.0 Safari/537.36"
-)
-UA_GOOGLEBOT = "Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)"
 
 
 async def eventually(
@@ -85,17 +70,19 @@ class RunningServer:
 class Stack:
     """Starts the services a test needs against its own database and topic prefix."""
 
-    settings: Settings
+    settings: StackSettings
     running: list[Any] = field(default_factory=list)
     _tokens: dict[str, str] = field(default_factory=dict)
 
     async def ingest(self) -> RunningServer:
-        server = await RunningServer(create_ingest_app(self.settings), self.settings.ingest_port).start()
+        app = create_ingest_app(self.settings)
+        server = await RunningServer(app, self.settings.ingest_port).start()
         self.running.append(server)
         return server
 
     async def ratings(self) -> RunningServer:
-        server = await RunningServer(create_ratings_app(self.settings), self.settings.ratings_port).start()
+        app = create_ratings_app(self.settings)
+        server = await RunningServer(app, self.settings.ratings_port).start()
         self.running.append(server)
         return server
 
@@ -118,7 +105,8 @@ class Stack:
         conn = await asyncpg.connect(self.settings.database_url)
         try:
             await conn.execute(
-                "INSERT INTO assets (id, title, type, url, owner_email) VALUES ($1, $2, $3, $4, $5)",
+                "INSERT INTO assets (id, title, type, url, owner_email) "
+                "VALUES ($1, $2, $3, $4, $5)",
                 asset_id,
                 overrides.get("title", asset_id.replace("-", " ").title()),
                 overrides.get("type", "product_sheet"),
@@ -164,9 +152,10 @@ async def consume_all(
     bootstrap: str, topic: str, *, expect: int, timeout: float = 15.0
 ) -> list[Any]:
     """Read a topic from the start until ``expect`` records arrived (or time runs out)."""
+    # No group: every partition is read at once, with no group join to wait for.
     consumer = AIOKafkaConsumer(
-        topic, bootstrap_servers=bootstrap, group_id=f"probe-{uuid.uuid4().hex[:8]}",
-        auto_offset_reset="earliest", enable_auto_commit=False,
+        topic, bootstrap_servers=bootstrap, group_id=None, auto_offset_reset="earliest",
+        enable_auto_commit=False,
     )
     await consumer.start()
     records: list[Any] = []

@@ -1,4 +1,5 @@
-"""Delivery guarantees on the real broker: at-least-once in, exactly-once applied."""
+"""The aggregator's event handlers on the real broker: at-least-once in, exactly-once
+applied, dead letters for what cannot be applied, the latest totals out."""
 
 from __future__ import annotations
 
@@ -8,60 +9,15 @@ import os
 import signal
 import subprocess
 import sys
-from datetime import datetime, timedelta, timezone
 
 import asyncpg
 from aiokafka import AIOKafkaConsumer
 
-from shared.events import Device, DeviceClass, EventEnvelope, Source
-from shared.kafka import make_broker, publish_keyed
-from shared.settings import Settings
-from support import Stack, consume_all, eventually
-
-NOW = datetime.now(timezone.utc).replace(microsecond=0)
-
-
-def make_events(asset: str, n: int, *, viewer_prefix: str = "v") -> list[EventEnvelope]:
-    """n views by n distinct viewers (so the double-click rule never applies) plus dwell."""
-    events = []
-    for i in range(n):
-        device = (DeviceClass.PHONE, DeviceClass.DESKTOP, DeviceClass.TABLET)[i % 3]
-        view = EventEnvelope(type="view", asset_id=asset, viewer_id=f"{viewer_prefix}{i}",
-                             occurred_at=NOW - timedelta(minutes=i % 50),
-                             device=Device(device_class=device), source=Source.BEACON)
-        events.append(view)
-        if i % 4 == 0:
-            events.append(EventEnvelope(type="dwell", asset_id=asset, view_id=view.event_id,
-                                        occurred_at=view.occurred_at, engaged_ms=1000, wall_ms=2000,
-                                        device=view.device, source=Source.BEACON))
-    return events
-
-
-async def publish(settings: Settings, events: list[EventEnvelope]) -> None:
-    broker = make_broker(settings.kafka_bootstrap_servers)
-    await broker.start()
-    try:
-        await publish_keyed(broker, settings.topics.events.name,
-                            [(e.asset_id, e.model_dump_json().encode()) for e in events])
-    finally:
-        await broker.stop()
-
-
-async def publish_raw(settings: Settings, values: list[bytes], key: str) -> None:
-    broker = make_broker(settings.kafka_bootstrap_servers)
-    await broker.start()
-    try:
-        await publish_keyed(broker, settings.topics.events.name, [(key, v) for v in values])
-    finally:
-        await broker.stop()
-
-
-async def event_rows(settings: Settings) -> int:
-    conn = await asyncpg.connect(settings.database_url)
-    try:
-        return int(await conn.fetchval("SELECT count(*) FROM events"))
-    finally:
-        await conn.close()
+from harness.db import event_rows
+from harness.events import NOW, make_events, publish, publish_raw
+from harness.stack import Stack, consume_all, eventually
+from shared.events import EventEnvelope, Source
+from shared.kafka import group_options
 
 
 async def test_the_same_batch_delivered_twice_is_counted_once(stack: Stack) -> None:
@@ -95,7 +51,8 @@ async def test_replaying_the_whole_topic_from_offset_zero_changes_nothing(stack:
     topic = stack.settings.topics.events.name
     consumer = AIOKafkaConsumer(topic, bootstrap_servers=stack.settings.kafka_bootstrap_servers,
                                 group_id=stack.settings.topics.group_aggregator,
-                                enable_auto_commit=False, auto_offset_reset="earliest")
+                                enable_auto_commit=False, auto_offset_reset="earliest",
+                                **group_options(stack.settings.kafka_session_timeout_ms))
     await consumer.start()
     try:
         while len(consumer.assignment()) < stack.settings.topics.events.partitions:

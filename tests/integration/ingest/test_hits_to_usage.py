@@ -8,7 +8,8 @@ from datetime import datetime, timedelta, timezone
 import httpx
 import pytest
 
-from support import UA_DESKTOP, UA_GOOGLEBOT, UA_IPAD, UA_IPHONE, Stack, eventually
+from harness.stack import Stack, eventually
+from harness.user_agents import UA_DESKTOP, UA_GOOGLEBOT, UA_IPAD, UA_IPHONE
 
 
 async def test_pixel_beacon_and_download_hits_give_exact_counts_per_device(stack: Stack) -> None:

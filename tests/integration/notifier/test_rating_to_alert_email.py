@@ -12,9 +12,10 @@ from email.message import EmailMessage
 import httpx
 import pytest
 
-from notifier_support import SmtpServer, fetch, for_notifier, start_notifier
-from shared.settings import Settings
-from support import Stack, eventually
+from devtools.settings import StackSettings
+from harness.db import fetch
+from harness.notifier import SmtpServer, for_notifier, start_notifier
+from harness.stack import Stack, eventually
 
 OWNER = "maria.owner@example.com"
 ASSET = {"id": "acme-price-list", "title": "Acme price list 2026", "type": "product_sheet",
@@ -22,7 +23,7 @@ ASSET = {"id": "acme-price-list", "title": "Acme price list 2026", "type": "prod
 
 
 @pytest.fixture
-async def mail_stack(settings: Settings, smtp: SmtpServer) -> AsyncIterator[Stack]:
+async def mail_stack(settings: StackSettings, smtp: SmtpServer) -> AsyncIterator[Stack]:
     running = Stack(for_notifier(settings, smtp.port))
     try:
         yield running

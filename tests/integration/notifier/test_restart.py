@@ -11,17 +11,17 @@ import sys
 
 from aiokafka import AIOKafkaConsumer
 
-from notifier_support import SmtpServer, fetch, fetchval, publish_scores, score_state
+from devtools.settings import StackSettings
+from harness.db import fetch, fetchval
+from harness.notifier import DROPPED, HEALTHY, SmtpServer, publish_scores, score_state
+from harness.stack import eventually
 from services.notifier.config import HOLD_ENV
-from shared.settings import Settings
-from support import eventually
+from shared.kafka import group_options
 
-HEALTHY = {"score": 70, "previous_score": 70, "views": 100, "previous_views": 100}
-DROPPED = {"score": 55, "previous_score": 70, "views": 40, "previous_views": 100}
 COMMAND = [sys.executable, "-m", "services.cli", "notifier"]
 
 
-def notifier_env(settings: Settings, smtp_port: int) -> dict[str, str]:
+def notifier_env(settings: StackSettings, smtp_port: int) -> dict[str, str]:
     return {
         **os.environ, "DATABASE_URL": settings.database_url,
         "KAFKA_BOOTSTRAP_SERVERS": settings.kafka_bootstrap_servers,
@@ -32,17 +32,18 @@ def notifier_env(settings: Settings, smtp_port: int) -> dict[str, str]:
     }
 
 
-async def delivery_states(settings: Settings) -> list[tuple[str, int]]:
+async def delivery_states(settings: StackSettings) -> list[tuple[str, int]]:
     rows = await fetch(settings, "SELECT state, attempts FROM alert_deliveries ORDER BY id")
     return [(r["state"], r["attempts"]) for r in rows]
 
 
-async def rewind_kafka_offsets(settings: Settings) -> None:
+async def rewind_kafka_offsets(settings: StackSettings) -> None:
     """What an operator's --reset-offsets would do: Kafka now says "start from 0"."""
     topics = settings.topics
     consumer = AIOKafkaConsumer(topics.asset_scores.name, topics.events.name,
                                 bootstrap_servers=settings.kafka_bootstrap_servers,
-                                group_id=topics.group_notifier, enable_auto_commit=False)
+                                group_id=topics.group_notifier, enable_auto_commit=False,
+                                **group_options(settings.kafka_session_timeout_ms))
     await consumer.start()
     try:
         wanted = topics.asset_scores.partitions + topics.events.partitions
@@ -59,7 +60,7 @@ def kill(process: subprocess.Popen[bytes]) -> None:
 
 
 async def test_killed_between_decision_and_delivery_delivers_once_and_never_again(
-    settings: Settings,
+    settings: StackSettings,
 ) -> None:
     smtp = SmtpServer().start()
     env = notifier_env(settings, smtp.port)

@@ -9,7 +9,8 @@ from typing import Any
 
 import httpx
 
-from support import UA_DESKTOP, UA_IPHONE, Stack, eventually
+from harness.stack import Stack, eventually
+from harness.user_agents import UA_DESKTOP, UA_IPHONE
 
 DECK, SHEET = "pricing-deck", "quiet-sheet"
 OWNER = "olga.owner@example.com"

@@ -9,7 +9,7 @@ import sys
 
 import httpx
 
-from support import Stack
+from harness.stack import Stack
 
 ASSET = {"id": "launch-deck", "title": "Launch deck", "type": "deck",
          "url": "https://example.com/deck.pdf", "owner_email": "owner@example.com",
@@ -120,8 +120,8 @@ async def test_glassboard_users_add_creates_a_user_with_a_working_token(stack: S
 async def test_production_never_prints_sign_in_links(stack: Stack) -> None:
     from pydantic import SecretStr
 
+    from harness.stack import RunningServer
     from services.ratings.main import create_app
-    from support import RunningServer
 
     production = stack.settings.model_copy(
         update={"env": "production", "signing_secret": SecretStr("a-real-secret-for-this-test")})

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncpg
 
-from support import Stack
+from harness.stack import Stack
 
 
 async def test_a_rating_stores_its_context_and_outbox_event_as_json_objects(stack: Stack) -> None:

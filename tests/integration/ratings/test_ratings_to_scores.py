@@ -13,11 +13,11 @@ from typing import Any
 import asyncpg
 import httpx
 
+from harness.stack import Stack, consume_all, eventually
 from services.ratings.rating.models import RatingChange
 from services.ratings.rating.store import apply_rating
 from shared.events import Source
 from shared.kafka import make_broker, publish_keyed
-from support import Stack, consume_all, eventually
 
 WINDOWS = ("7d", "30d", "90d", "all")
 #: Issue 3: a rating shows in the score within a second.

@@ -10,8 +10,9 @@ from typing import Any
 import httpx
 from prometheus_client import REGISTRY
 
-from sse_client import SseEvent, open_stream
-from support import UA_IPHONE, Stack, eventually
+from harness.sse import SseEvent, open_stream
+from harness.stack import Stack, eventually
+from harness.user_agents import UA_IPHONE
 
 
 async def hit(ingest_url: str, asset_id: str, viewers: list[str]) -> None:

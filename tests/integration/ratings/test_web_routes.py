@@ -1,5 +1,6 @@
-"""The scoreboard's pages over plain HTTP: sign-in required, the shells and their filter
-choices, the CSP, and /static/ with content types, versioned URLs and caching."""
+"""The ratings app's pages over plain HTTP: sign-in required, the board's shells and their
+filter choices, the alert inbox page, the CSP, and /static/ with content types, versioned
+URLs and caching."""
 
 from __future__ import annotations
 
@@ -7,8 +8,8 @@ import re
 
 import httpx
 
+from harness.stack import Stack
 from services.ratings.web.routes import static_app
-from support import Stack
 
 PAGES = ("/", "/stale", "/help/scoring")
 
@@ -76,3 +77,21 @@ async def test_static_files_have_types_and_are_cached_for_good_only_when_version
         assert re.search(r"MIT License", license_.text)
         assert (await anonymous.get("/static/nope.js")).status_code == 404
         assert (await anonymous.get("/static/..%2Froutes.py")).status_code == 404
+
+
+async def test_the_inbox_page_needs_sign_in_and_serves_its_files(stack: Stack) -> None:
+    await stack.ratings()
+    async with await stack.client("admin") as admin:
+        page = await admin.get("/alerts")
+        assert page.status_code == 200
+        assert "default-src 'self'" in page.headers["content-security-policy"]
+        assert 'id="tab-everyone"' in page.text and 'data-email="admin-tester@example.com"' in page.text
+        script = page.text.split('src="/static/alerts/alerts.js?v=')[1].split('"')[0]
+        js = await admin.get(f"/static/alerts/alerts.js?v={script}")
+        assert js.status_code == 200 and "immutable" in js.headers["cache-control"]
+        assert js.headers["content-type"].startswith("text/javascript")
+        assert (await admin.get("/static/alerts/other.js")).status_code == 404
+        admin.headers.pop("authorization")
+        signed_out = await admin.get("/alerts")
+        assert signed_out.status_code == 303
+        assert signed_out.headers["location"] == "/login?next=%2Falerts"

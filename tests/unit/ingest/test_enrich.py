@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+from harness.user_agents import UA_DESKTOP, UA_GOOGLEBOT, UA_IPAD, UA_IPHONE
 from services.ingest.enrich import device_from_user_agent, referrer_host, tracking_refused
 from shared.events import DeviceClass
-from support import UA_DESKTOP, UA_GOOGLEBOT, UA_IPAD, UA_IPHONE
 
 
 def test_device_classes_come_from_the_user_agent() -> None:

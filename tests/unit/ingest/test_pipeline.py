@@ -9,6 +9,7 @@ from uuid import UUID
 import pytest
 from pydantic import ValidationError
 
+from harness.user_agents import UA_DESKTOP, UA_GOOGLEBOT, UA_IPHONE
 from services.ingest.incoming import EventIn
 from services.ingest.pipeline import (
     STEPS,
@@ -30,11 +31,6 @@ from shared.events import DeviceClass, EventEnvelope, RejectReason, Source
 
 NOW = datetime(2026, 3, 2, 9, 0, tzinfo=timezone.utc)
 SALT = b"s" * 32
-UA_DESKTOP = ("Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 "
-              "(KHTML, like Gecko) Chrome/120.0.0.0 Safari/537.36")
-UA_IPHONE = ("Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit/605.1.15 "
-             "(KHTML, like Gecko) Version/17.0 Mobile/15E148 Safari/604.1")
-UA_GOOGLEBOT = "Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)"
 UA_GMAIL = ("Mozilla/5.0 (Windows NT 5.1; rv:11.0) Gecko Firefox/11.0 "
             "(via ggpht.com GoogleImageProxy)")
 

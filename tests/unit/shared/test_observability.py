@@ -1,19 +1,17 @@
-"""``glassboard dev``'s console keeps Glassboard's own lines and every warning; the other
-libraries' INFO chatter goes only to the log file, which holds every line. Real logging:
-the records go through the handlers ``configure_logging`` installs."""
+"""shared/observability.py's logging, with real handlers: ``glassboard dev``'s console
+keeps Glassboard's own lines and every warning while the other libraries' INFO chatter goes
+only to the log file (which holds every line); in production, JSON lines that carry the
+event ids."""
 
 from __future__ import annotations
 
 import logging
-import re
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from shared.observability import configure_logging
-
-ROOT = Path(__file__).resolve().parents[1]
 
 
 @pytest.fixture
@@ -71,10 +69,25 @@ def test_without_a_log_file_every_line_stays_on_the_console(
     assert "Joined group" in capsys.readouterr().err
 
 
-def test_no_service_imports_devtools_but_the_cli_lazily() -> None:
-    importing = re.compile(r"^(\s*)(from|import) devtools\b", re.M)
-    for package in ("services", "shared"):
-        for path in (ROOT / package).rglob("*.py"):
-            for match in importing.finditer(path.read_text(encoding="utf-8")):
-                where = path.relative_to(ROOT).as_posix()
-                assert where == "services/cli.py" and match.group(1), where
+def test_logs_are_json_lines_that_carry_the_event_ids(capsys: object) -> None:
+    import json
+    import logging
+
+    from shared.observability import configure_logging
+
+    root = logging.getLogger()
+    saved = (root.handlers[:], root.level)
+    try:
+        configure_logging("INFO", "json")
+        logging.getLogger("services.aggregator.handlers").warning(
+            "event dead-lettered: %s", "the database refused it",
+            extra={"event_id": "0b0e6c9e-5d1c-4f7a-9a51-2b3c4d5e6f70", "asset_id": "deck"})
+    finally:
+        root.handlers[:], level = saved
+        root.setLevel(level)
+    line = capsys.readouterr().err.strip().splitlines()[-1]  # type: ignore[attr-defined]
+    record = json.loads(line)
+    assert record["message"] == "event dead-lettered: the database refused it"
+    assert record["event_id"] == "0b0e6c9e-5d1c-4f7a-9a51-2b3c4d5e6f70"
+    assert record["level"] == "WARNING" and record["logger"] == "services.aggregator.handlers"
+    assert "time" in record
