@@ -3,12 +3,14 @@ session's PostgreSQL and broker, and whether a Docker engine answers."""
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 
 __all__ = ["TEMPLATE_DB", "TEST_SESSION_TIMEOUT_MS", "Infra", "docker_engine_running"]
 
-#: The migrated database each test's database is cloned from.
-TEMPLATE_DB = "glassboard_test_template"
+#: The migrated database each test's database is cloned from: one per pytest-xdist worker,
+#: as workers may share one external server (TEST_DATABASE_URL) and each recreates its own.
+TEMPLATE_DB = f"glassboard_test_template_{os.environ.get('PYTEST_XDIST_WORKER', 'main')}"
 #: Consumer-group session of every test stack: tansu makes a joining member wait half of it
 #: (1 s here, 5 s at the 10 s default), and tests join groups hundreds of times.
 TEST_SESSION_TIMEOUT_MS = 2000

@@ -13,12 +13,21 @@ import pytest
 
 from shared.observability import configure_logging
 
+LIBRARY_LOGGERS = ("aiokafka.consumer.group_coordinator", "uvicorn.error", "glassboard.faststream",
+                   "aiokafka.conn")
+
 
 @pytest.fixture
 def dev_logging(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> Iterator[Path]:
-    """Set up after capsys, so the console handler writes to the captured stderr."""
+    """Set up after capsys, so the console handler writes to the captured stderr. The
+    libraries' loggers start at their default level: an earlier test's uvicorn server sets
+    ``uvicorn.error`` to WARNING, which would hide the line this test routes."""
     root = logging.getLogger()
     saved = (root.handlers[:], root.level)
+    libraries = [logging.getLogger(name) for name in LIBRARY_LOGGERS]
+    saved_levels = [logger.level for logger in libraries]
+    for logger in libraries:
+        logger.setLevel(logging.NOTSET)
     log_file = tmp_path / "dev.log"
     configure_logging("INFO", "text", log_file=log_file)
     try:
@@ -28,6 +37,8 @@ def dev_logging(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> Iterator[
             handler.close()
         root.handlers[:], level = saved
         root.setLevel(level)
+        for logger, saved_level in zip(libraries, saved_levels):
+            logger.setLevel(saved_level)
 
 
 def test_library_info_goes_to_the_file_only_and_ours_stays_on_the_console(
