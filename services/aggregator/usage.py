@@ -28,6 +28,7 @@ __all__ = [
     "rating_deltas",
     "rating_is_consistent",
     "rating_summary",
+    "refusal",
     "split_countable",
     "summarize",
 ]
@@ -58,18 +59,21 @@ def split_countable(
     events: Iterable[EventEnvelope], known_assets: set[str]
 ) -> tuple[list[EventEnvelope], list[tuple[EventEnvelope, RejectReason]]]:
     """Events that may count, and the others with the reason they never will."""
-    countable: list[EventEnvelope] = []
-    refused: list[tuple[EventEnvelope, RejectReason]] = []
-    for event in events:
-        if event.asset_id not in known_assets:
-            refused.append((event, RejectReason.UNKNOWN_ASSET))
-        elif event.device.device_class is DeviceClass.BOT:
-            refused.append((event, RejectReason.BOT))
-        elif not rating_is_consistent(event):
-            refused.append((event, RejectReason.INVALID))
-        else:
-            countable.append(event)
+    judged = [(event, refusal(event, known_assets)) for event in events]
+    countable = [event for event, reason in judged if reason is None]
+    refused = [(event, reason) for event, reason in judged if reason is not None]
     return countable, refused
+
+
+def refusal(event: EventEnvelope, known_assets: set[str]) -> RejectReason | None:
+    """Why ``event`` never counts, or None when it may."""
+    if event.asset_id not in known_assets:
+        return RejectReason.UNKNOWN_ASSET
+    if event.device.device_class is DeviceClass.BOT:
+        return RejectReason.BOT
+    if not rating_is_consistent(event):
+        return RejectReason.INVALID
+    return None
 
 
 def rating_is_consistent(event: EventEnvelope) -> bool:

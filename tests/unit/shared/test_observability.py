@@ -13,21 +13,22 @@ import pytest
 
 from shared.observability import configure_logging
 
-LIBRARY_LOGGERS = ("aiokafka.consumer.group_coordinator", "uvicorn.error", "glassboard.faststream",
-                   "aiokafka.conn")
+LIBRARY_LOGGERS = ("aiokafka.consumer.group_coordinator", "uvicorn", "uvicorn.error",
+                   "glassboard.faststream", "aiokafka.conn")
 
 
 @pytest.fixture
 def dev_logging(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> Iterator[Path]:
     """Set up after capsys, so the console handler writes to the captured stderr. The
-    libraries' loggers start at their default level: an earlier test's uvicorn server sets
-    ``uvicorn.error`` to WARNING, which would hide the line this test routes."""
+    libraries' loggers start as in a fresh process: an earlier test's uvicorn server gave
+    ``uvicorn`` its own handler (not propagating) and ``uvicorn.error`` the WARNING level."""
     root = logging.getLogger()
     saved = (root.handlers[:], root.level)
     libraries = [logging.getLogger(name) for name in LIBRARY_LOGGERS]
-    saved_levels = [logger.level for logger in libraries]
+    saved_states = [(logger.level, logger.propagate, logger.handlers[:]) for logger in libraries]
     for logger in libraries:
         logger.setLevel(logging.NOTSET)
+        logger.propagate, logger.handlers[:] = True, []
     log_file = tmp_path / "dev.log"
     configure_logging("INFO", "text", log_file=log_file)
     try:
@@ -37,8 +38,9 @@ def dev_logging(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> Iterator[
             handler.close()
         root.handlers[:], level = saved
         root.setLevel(level)
-        for logger, saved_level in zip(libraries, saved_levels):
-            logger.setLevel(saved_level)
+        for logger, (level, propagate, handlers) in zip(libraries, saved_states):
+            logger.setLevel(level)
+            logger.propagate, logger.handlers[:] = propagate, handlers
 
 
 def test_library_info_goes_to_the_file_only_and_ours_stays_on_the_console(
