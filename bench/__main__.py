@@ -33,7 +33,7 @@ from .procs import Children
 from .report import AggregatorFigures, LatencyFigures, Report, machine_lines
 from .workload import asset_ids, generate_events
 
-PHASES = ("http", "aggregator", "latency")
+PHASES = ("http", "aggregator", "latency", "bots")
 
 
 @dataclass(frozen=True)
@@ -46,6 +46,7 @@ class Options:
     assets: int
     phases: tuple[str, ...]
     profile: Path | None
+    quick: bool = False
 
 
 def _parse(argv: list[str] | None) -> tuple[Options, str]:
@@ -78,6 +79,7 @@ def _parse(argv: list[str] | None) -> tuple[Options, str]:
         assets=args.assets,
         phases=phases,
         profile=args.profile.resolve() if args.profile else None,
+        quick=args.quick,
     )
     command = " ".join(["python -m bench", *(argv if argv is not None else sys.argv[1:])])
     return options, command
@@ -135,6 +137,18 @@ async def _latency_phase(infra: Infra, children: Children, o: Options, report: R
     report.latency = LatencyFigures(pipeline, kafka, o.rate, o.seconds)
 
 
+async def _bots_phase(infra: Infra, children: Children, o: Options, report: Report) -> None:
+    from services.ingest.enrich import classify
+
+    from .bot_set import labelled_user_agents, measure
+
+    items = labelled_user_agents()
+    if o.quick:
+        items = items[::4]  # a quarter, evenly spread: the full set parses in ~75 s
+    _progress(f"bots: classifying {len(items):,} labelled User-Agents")
+    report.bots = await asyncio.to_thread(measure, classify, items)
+
+
 async def _postgres_version(dsn: str) -> str:
     conn = await asyncpg.connect(dsn)
     try:
@@ -151,7 +165,8 @@ async def _run(infra: Infra, o: Options, report: Report) -> None:
     children = Children(infra.workdir)
     try:
         report.machine = machine_lines(infra.description, await _postgres_version(infra.admin_dsn))
-        phases = {"http": _http_phase, "aggregator": _aggregator_phase, "latency": _latency_phase}
+        phases = {"http": _http_phase, "aggregator": _aggregator_phase,
+                  "latency": _latency_phase, "bots": _bots_phase}
         for name in o.phases:
             await phases[name](infra, children, o, report)
     finally:

@@ -106,9 +106,12 @@ async def closed_loop(
     seconds: float,
     warmup: float,
     meter: CpuMeter | None = None,
+    by_send_time: bool = False,
 ) -> LoadResult:
     """Each connection sends its next request as soon as the last answered; only answers
-    that arrive inside [warm-up end, end] count, each 200 as one completed request."""
+    that arrive inside [warm-up end, end] count, each 200 as one completed request.
+    ``by_send_time``: count the requests *sent* inside the window instead, however late
+    their answers come, so that a server that stalls shows its stall, not an empty window."""
     conns = [await connect(port) for _ in range(connections)]
     loop_start = time.perf_counter()
     window_start = loop_start + warmup
@@ -131,7 +134,8 @@ async def closed_loop(
                 errors += 1
                 continue
             ok_total += 1
-            if window_start <= done <= window_end:
+            at = sent if by_send_time else done
+            if window_start <= at <= window_end:
                 latencies.append(done - sent)
 
     async def sample_cpu() -> CpuUsage:

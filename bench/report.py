@@ -16,6 +16,7 @@ from pathlib import Path
 
 from .aggregator_bench import AggregatorRun
 from .bare import Throughput
+from .bot_set import BotFigures
 from .cpu import CpuUsage
 from .http_bench import HttpRun
 from .http_load import LoadResult
@@ -26,6 +27,11 @@ __all__ = ["AggregatorFigures", "LatencyFigures", "Report", "machine_lines"]
 
 #: What the aggregator should sustain on the 2-core reference machine.
 AGGREGATOR_TARGET = 20_000
+#: Pixel p99 under the User-Agent flood may be at most this many times the idle p99.
+FLOOD_P99_TARGET = 2.0
+#: Bot detection on the labelled set: precision and recall at least these.
+BOT_PRECISION_TARGET = 0.99
+BOT_RECALL_TARGET = 0.95
 #: Other processes using more than this (% of one core) make a figure suspect.
 BUSY_MACHINE_PERCENT = 15.0
 
@@ -57,6 +63,7 @@ class Report:
     http: HttpRun | None = None
     aggregator: AggregatorFigures | None = None
     latency: LatencyFigures | None = None
+    bots: BotFigures | None = None
 
     def render(self) -> str:
         lines = [f"Glassboard benchmark - `{self.command}`, "
@@ -67,6 +74,8 @@ class Report:
             lines += _aggregator_section(self.aggregator) + [""]
         if self.latency:
             lines += _latency_section(self.latency) + [""]
+        if self.bots:
+            lines += _bots_section(self.bots) + [""]
         lines += self._summary()
         return "\n".join(lines)
 
@@ -75,6 +84,13 @@ class Report:
         if self.http:
             ingest, hello = self.http.ingest.rate, self.http.hello.rate
             rows.append(("pixel hits/s", _n(ingest), f"{_n(hello)} hello app", _pct(ingest, hello)))
+            if self.http.flooded is not None:
+                idle = _pct_ms(self.http.ingest.latencies, 99)
+                flooded = _pct_ms(self.http.flooded.latencies, 99)
+                rows.append(("pixel p99 ms, 1,000-UA flood", _ms(flooded),
+                             f"{_ms(idle)} ingest idle", _times(flooded, idle)))
+                rows.append(("", "", f"{_ms(_pct_ms(self.http.hello.latencies, 99))} hello app",
+                             _times(flooded, _pct_ms(self.http.hello.latencies, 99))))
         if self.aggregator:
             a = self.aggregator
             rate = a.run.rate
@@ -90,6 +106,12 @@ class Report:
                     rows.append((f"{label} p{pct} ms", _ms(p.ms(pct)),
                                  f"{_ms(k.ms(pct))} Kafka round trip",
                                  _times(p.ms(pct), k.ms(pct))))
+        if self.bots:
+            b = self.bots
+            rows.append(("bot precision", f"{100 * b.precision:.2f}%",
+                         f"target {100 * BOT_PRECISION_TARGET:.0f}%", ""))
+            rows.append(("bot recall", f"{100 * b.recall:.2f}%",
+                         f"target {100 * BOT_RECALL_TARGET:.0f}%", ""))
         return ["Summary", *_table(rows, indent=2)]
 
 
@@ -111,9 +133,50 @@ def _http_section(run: HttpRun) -> list[str]:
         f"  ingest / hello: {_pct(run.ingest.rate, run.hello.rate)}",
         *_cpu_lines("hello run", run.hello.cpu),
         *_cpu_lines("ingest run", run.ingest.cpu),
-        f"  check: {_n(run.answered)} hits answered 200, {_n(run.published)} events on the "
-        f"topic, {_n(run.distinct)} distinct ids - {'ok' if ok else 'MISMATCH'}",
+        *_flood_lines(run),
+        f"  check: {_n(run.answered)} hits answered 200 or accepted, {_n(run.published)} "
+        f"events on the topic, {_n(run.distinct)} distinct ids - {'ok' if ok else 'MISMATCH'}",
     ]
+
+
+def _flood_lines(run: HttpRun) -> list[str]:
+    if run.flooded is None or run.flood is None:
+        return []
+    f, flooded = run.flood, run.flooded
+    idle, under = _pct_ms(run.ingest.latencies, 99), _pct_ms(flooded.latencies, 99)
+    met = "met" if under is not None and idle and under <= FLOOD_P99_TARGET * idle else "MISSED"
+    statuses = ", ".join(f"{n} x {code}" for code, n in sorted(f.statuses.items()))
+    batch_s = sorted(f.seconds)[len(f.seconds) // 2] if f.seconds else None
+    cpu = flooded.cpu.percent
+    return [
+        f"  under the User-Agent flood: {f.batches} batches of 1,000 never-seen User-Agents "
+        f"back to back ({statuses}; median batch {batch_s or 0:.2f} s); every pixel request "
+        "sent in the window counts, however late its answer",
+        *_table([("", "req/s", "p50 ms", "p99 ms", "errors", "server CPU"),
+                 ("ingest /px.gif, flooded", _n(flooded.rate),
+                  _ms(_pct_ms(flooded.latencies, 50)), _ms(under), str(flooded.errors),
+                  _cpu(cpu.get("server")))], indent=2),
+        f"  pixel p99 flooded / idle: {_times(under, idle)} (target <= {FLOOD_P99_TARGET:g}x: "
+        f"{met})",
+    ]
+
+
+def _bots_section(b: BotFigures) -> list[str]:
+    rows: list[Sequence[str]] = [("source (label)", "right", "of")]
+    rows += [(name, _n(hit), _n(total)) for name, (hit, total) in sorted(b.by_source.items())]
+    met = ("met" if b.precision >= BOT_PRECISION_TARGET and b.recall >= BOT_RECALL_TARGET
+           else "MISSED")
+    lines = [
+        f"4. Bots: Device Detector + COUNTER-Robots + crawler-user-agents + no-engine rule, on "
+        f"{_n(b.size)} labelled User-Agents (bench/bot_set.py)",
+        *_table(rows, indent=2),
+        f"  bot precision {100 * b.precision:.2f}%, recall {100 * b.recall:.2f}% "
+        f"(targets {100 * BOT_PRECISION_TARGET:.0f}% / {100 * BOT_RECALL_TARGET:.0f}%: {met}); "
+        f"browsers right {_n(b.browsers_right)} of {_n(b.browsers)}; mail image proxies "
+        f"counted as opens {b.mail_proxies_counted} of {b.mail_proxies}",
+    ]
+    lines += [f"  browser taken for {got}: {ua[:100]}" for ua, _, got in b.wrong[:10]]
+    return lines
 
 
 def _aggregator_section(a: AggregatorFigures) -> list[str]:

@@ -246,7 +246,7 @@ async def _live_traffic(ingest_url: str) -> None:
         view_at = utcnow() - timedelta(minutes=2)
         events: list[dict[str, object]] = [{
             "type": "view", "asset_id": LIVE_BEACON_ASSET, "event_id": str(view_id),
-            "source": "beacon", "viewer_id": "prospect:acme-12",
+            "source": "beacon",
             "occurred_at": view_at.isoformat(), "referrer": "https://linkedin.com/feed/",
         }]
         at = view_at
@@ -254,7 +254,7 @@ async def _live_traffic(ingest_url: str) -> None:
             at += timedelta(milliseconds=wall)
             events.append({
                 "type": "dwell", "asset_id": LIVE_BEACON_ASSET, "view_id": str(view_id),
-                "source": "beacon", "viewer_id": "prospect:acme-12", "occurred_at": at.isoformat(),
+                "source": "beacon", "occurred_at": at.isoformat(),
                 "engaged_ms": engaged, "wall_ms": wall,
             })
         response = await client.post("/v1/events", json={"events": events},

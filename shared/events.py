@@ -7,7 +7,7 @@ V2 model and a pure ``upcast_v1_v2`` function next to it.
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from enum import StrEnum
 from typing import Annotated, Literal
 from uuid import UUID, uuid4
@@ -25,6 +25,8 @@ from pydantic import (
 
 __all__ = [
     "ASSET_ID_PATTERN",
+    "EARLIEST_EVENT_TIME",
+    "MAX_FUTURE_SKEW",
     "AssetId",
     "Device",
     "DeviceClass",
@@ -33,6 +35,7 @@ __all__ = [
     "RejectReason",
     "contains_nul",
     "describe_errors",
+    "in_sane_range",
     "refuse_nul",
     "RejectedEvent",
     "Source",
@@ -48,6 +51,13 @@ AssetId = Annotated[str, StringConstraints(pattern=ASSET_ID_PATTERN)]
 NO_NUL = r"^[^\x00]*$"
 ViewerIdField = Annotated[str, StringConstraints(min_length=1, max_length=128, pattern=NO_NUL)]
 FreeText = Annotated[str, StringConstraints(max_length=255, pattern=NO_NUL)]
+
+
+#: The sane range of every envelope date (consumers are tolerant: ingest itself accepts only
+#: the last 31 days and 5 minutes of clock skew, well inside it). Anything outside is a
+#: forged or corrupt record: year 1 with a +01:00 offset overflows on conversion to UTC.
+EARLIEST_EVENT_TIME = datetime(2000, 1, 1, tzinfo=timezone.utc)
+MAX_FUTURE_SKEW = timedelta(days=1)
 
 
 def describe_errors(exc: ValidationError, whole: str = "body") -> str:
@@ -88,6 +98,18 @@ class RejectReason(StrEnum):
     UNKNOWN_ASSET = "unknown_asset"
     BOT = "bot"
     INVALID = "invalid"
+    RATE_LIMITED = "rate_limited"
+
+
+def in_sane_range(value: datetime) -> datetime:
+    """``value`` in UTC, if it lies in 2000-01-01 .. now + 1 day; a ValueError otherwise."""
+    try:
+        utc = value.astimezone(timezone.utc)
+    except OverflowError:
+        raise ValueError("date is out of range (2000-01-01 .. now + 1 day)") from None
+    if not EARLIEST_EVENT_TIME <= utc <= utcnow() + MAX_FUTURE_SKEW:
+        raise ValueError("date is out of range (2000-01-01 .. now + 1 day)")
+    return utc
 
 
 def contains_nul(value: object) -> bool:
@@ -179,7 +201,7 @@ class EventEnvelope(_Frozen):
     def _in_utc(cls, value: datetime | None) -> datetime | None:
         # Days are UTC days everywhere: an event sent with a +05:00 offset must land on the
         # same day bucket as the same instant sent in UTC.
-        return value.astimezone(timezone.utc) if value is not None else None
+        return in_sane_range(value) if value is not None else None
 
 
 class RejectedEvent(_Frozen):
@@ -200,3 +222,8 @@ class RejectedEvent(_Frozen):
     payload: dict[str, object] = Field(
         default_factory=dict, description="The hit as received, without IP or raw User-Agent"
     )
+
+    @field_validator("received_at")
+    @classmethod
+    def _in_utc(cls, value: datetime) -> datetime:
+        return in_sane_range(value)

@@ -6,8 +6,11 @@ Order per batch, chosen for at-least-once in and exactly-once applied:
 3. the new state of each touched asset is published to ``asset-scores``;
 4. only then are the Kafka offsets committed.
 A crash anywhere replays the batch: step 2 then counts nothing twice, and step 3 re-sends
-latest-state messages, which compaction and readers treat as idempotent. On an error the
-batch is sought back (nack) and retried after a pause, so nothing is skipped.
+latest-state messages, which compaction and readers treat as idempotent. A failure that
+belongs to one record (shared/dead_letter.py) never replays: the batch is applied again one
+record per transaction and the records that fail go to the dead-letter topic. Any other
+error (database down, deadlock) seeks the batch back (nack) and retries it after a pause,
+so nothing is skipped.
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ from faststream import AckPolicy
 from faststream.kafka import KafkaBroker
 from faststream.kafka.annotations import KafkaMessage
 
+from shared.dead_letter import clean_reason, dead_letter, tied_to_record
 from shared.events import EventEnvelope, RejectedEvent, RejectReason
 from shared.kafka import publish_keyed
 from shared.observability import db_timer
@@ -31,7 +35,7 @@ from shared.scores import AssetScoreUpdate
 from shared.topics import DLQ_REASON_HEADER, Topics
 
 from . import metrics
-from .decoding import decode_records
+from .decoding import decode_pairs, decode_records
 from .peer_sweep import PeerSweeper
 from .repo import apply_events, store_rejected
 from .score_state import ScoreContext
@@ -129,20 +133,11 @@ async def _dead_letter(
     broker: KafkaBroker, topics: Topics, bad: list[tuple[Any, RejectedEvent]]
 ) -> None:
     for record, rejection in bad:
-        await publish_keyed(
-            broker,
-            topics.events_dlq.name,
-            [(rejection.asset_id, record.value or b"")],
-            headers={
-                DLQ_REASON_HEADER: rejection.detail[:500],
-                "x-source-topic": record.topic,
-                "x-source-partition": str(record.partition),
-                "x-source-offset": str(record.offset),
-            },
-        )
+        await dead_letter(broker, topics.events_dlq.name, record, rejection.detail,
+                          key=rejection.asset_id)
     metrics.DEAD_LETTERED.inc(len(bad))
     for record, rejection in bad:
-        log.warning("record dead-lettered: %s", rejection.detail[:200],
+        log.warning("record dead-lettered: %s", clean_reason(rejection.detail)[:200],
                     extra={"event_id": str(rejection.event_id), "topic": record.topic,
                            "partition": record.partition, "offset": record.offset})
 
@@ -161,10 +156,12 @@ async def _apply_event_batch(
         with db_timer("aggregator", "apply_batch"):
             async with pool.acquire() as conn, conn.transaction():
                 updates = await apply_events(conn, events, invalid, scoring)
-    except (asyncpg.DataError, UnicodeError):
-        # A value PostgreSQL refuses (it passed validation) must not block the partition:
-        # apply one event per transaction and dead-letter the ones that fail.
-        log.warning("batch hit a data error; isolating the bad events", exc_info=True)
+    except Exception as exc:
+        if not tied_to_record(exc):
+            raise
+        # A value PostgreSQL (or the scoring) refuses although it passed validation must
+        # not block the partition: apply one event per transaction, dead-letter the failures.
+        log.warning("batch hit a record's fault; isolating the bad events", exc_info=True)
         updates = await _apply_one_by_one(broker, pool, topics, events, invalid, scoring)
     days.committed(scoring)
     if updates:
@@ -190,14 +187,18 @@ async def _apply_one_by_one(
             try:
                 async with conn.transaction():
                     updates = await apply_events(conn, [event], [], scoring)
-            except (asyncpg.DataError, UnicodeError) as exc:
+            except Exception as exc:
+                if not tied_to_record(exc):
+                    raise  # an outage: the whole batch replays, counted once by event_id
                 rejection = RejectedEvent(
                     event_id=event.event_id, reason=RejectReason.INVALID,
-                    detail=f"database refused it: {exc}"[:500], asset_id=event.asset_id,
+                    detail=clean_reason(f"database refused it: {type(exc).__name__}: {exc}"),
+                    asset_id=event.asset_id,
                     source=event.source, payload=event.model_dump(mode="json"),
                 )
-                async with conn.transaction():
-                    await store_rejected(conn, [rejection])
+                if await _store_one_rejected(conn, rejection) is not None:
+                    log.warning("refused event not kept in rejected_events either",
+                                extra={"event_id": str(event.event_id)})
                 await publish_keyed(
                     broker, topics.events_dlq.name,
                     [(event.asset_id, event.model_dump_json().encode())],
@@ -215,8 +216,44 @@ async def _apply_one_by_one(
 async def _apply_rejected_batch(
     broker: KafkaBroker, pool: asyncpg.Pool, topics: Topics, records: Sequence[Any]
 ) -> None:
-    rejected, bad = decode_records(records, RejectedEvent)
+    rejected, bad = decode_pairs(records, RejectedEvent)
     if bad:
         await _dead_letter(broker, topics, bad)
-    async with pool.acquire() as conn, conn.transaction():
-        await store_rejected(conn, [*rejected, *(r for _, r in bad)])
+    rows = [*rejected, *bad]
+    try:
+        async with pool.acquire() as conn, conn.transaction():
+            await store_rejected(conn, [r for _, r in rows])
+    except Exception as exc:
+        if not tied_to_record(exc):
+            raise
+        log.warning("rejected batch hit a record's fault; isolating it", exc_info=True)
+        await _store_rejected_one_by_one(broker, pool, topics, rows)
+
+
+async def _store_rejected_one_by_one(
+    broker: KafkaBroker, pool: asyncpg.Pool, topics: Topics,
+    rows: Sequence[tuple[Any, RejectedEvent]],
+) -> None:
+    refused: list[tuple[Any, RejectedEvent]] = []
+    async with pool.acquire() as conn:
+        for record, rejection in rows:
+            exc = await _store_one_rejected(conn, rejection)
+            if exc is not None:
+                refused.append((record, rejection.model_copy(update={
+                    "detail": clean_reason(f"database refused it: {type(exc).__name__}: {exc}"),
+                })))
+    if refused:
+        await _dead_letter(broker, topics, refused)
+
+
+async def _store_one_rejected(conn: asyncpg.Connection, rejection: RejectedEvent) -> Exception | None:
+    """Store one rejection in its own savepoint. The record's own fault is returned, to be
+    dead-lettered; any other failure (an outage) raises, and the batch replays."""
+    try:
+        async with conn.transaction():
+            await store_rejected(conn, [rejection])
+    except Exception as exc:
+        if not tied_to_record(exc):
+            raise
+        return exc
+    return None

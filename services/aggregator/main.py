@@ -13,6 +13,7 @@ from shared.periodic import stop_all
 
 from .handlers import register_consumers
 from .peer_sweep import PeerSweeper
+from .retention import RetentionJob, start_retention
 from .settings import AggregatorSettings
 
 __all__ = ["AggregatorService"]
@@ -35,6 +36,7 @@ class AggregatorService:
                                   linger_ms=1)
         self.pool: asyncpg.Pool | None = None
         self.sweeper: PeerSweeper | None = None
+        self.retention: RetentionJob | None = None
         self.lag = LagReporter(self.broker)
         self.ops = (
             OpsServer(settings.metrics_host, settings.metrics_port,
@@ -52,13 +54,14 @@ class AggregatorService:
         )
         await self.broker.start()
         self.sweeper.start()
+        self.retention = start_retention(self.pool, self.settings)
         self.lag.start()
         if self.ops is not None:
             await self.ops.start()
 
     async def stop(self) -> None:
         """Finish the batch in hand, commit, leave the group, then close the pool."""
-        await stop_all(self.lag, self.sweeper, self.broker, self.ops)
+        await stop_all(self.lag, self.sweeper, self.retention, self.broker, self.ops)
         if self.pool is not None:
             await self.pool.close()
             self.pool = None

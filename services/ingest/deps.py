@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from fastapi import Request
 
+from .keys import IngestKeys
 from .pipeline import Pipeline
 from .publisher import Publisher
+from .throttle import Throttle
 
-__all__ = ["pipeline", "publisher"]
+__all__ = ["keys", "pipeline", "publisher", "throttle"]
 
 
 def pipeline(request: Request) -> Pipeline:
@@ -16,3 +18,11 @@ def pipeline(request: Request) -> Pipeline:
 
 def publisher(request: Request) -> Publisher:
     return request.app.state.publisher  # type: ignore[no-any-return]
+
+
+def keys(request: Request) -> IngestKeys:
+    return request.app.state.keys  # type: ignore[no-any-return]
+
+
+def throttle(request: Request) -> Throttle:
+    return request.app.state.throttle  # type: ignore[no-any-return]

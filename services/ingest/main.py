@@ -14,11 +14,13 @@ from shared.observability import ops_routes, readiness
 
 from .catalog import CatalogCache
 from .enrich import warm_up
+from .keys import IngestKeys
 from .pipeline import Pipeline
 from .publisher import Publisher
 from .rating_links import router as rating_links_router
 from .routes import router
 from .settings import IngestSettings
+from .throttle import Throttle
 from .visitors import DailySalts
 
 __all__ = ["create_app"]
@@ -34,13 +36,20 @@ def create_app(settings: IngestSettings) -> FastAPI:
         app.state.readiness = readiness(lambda: pool, broker)
         catalog = CatalogCache(pool, settings.catalog_refresh_seconds)
         await catalog.start()
+        keys = IngestKeys(pool, settings.ingest_key_refresh_seconds)
+        await keys.reload()
+        keys.start()
         app.state.settings = settings
+        app.state.keys = keys
+        app.state.throttle = Throttle(settings)
         app.state.pipeline = Pipeline(catalog, DailySalts(pool))
-        app.state.publisher = Publisher(broker, settings.topics)
+        app.state.publisher = publisher = Publisher(broker, settings.topics)
         try:
             yield
         finally:
+            await keys.stop()
             await catalog.stop()
+            await publisher.drain()
             await broker.stop()  # flushes the producer
             await pool.close()
 
@@ -48,7 +57,7 @@ def create_app(settings: IngestSettings) -> FastAPI:
     app.state.readiness = None
     # Any page may embed the script and post beacons; no cookies are ever read.
     app.add_middleware(
-        CORSMiddleware, allow_origins=["*"], allow_methods=["GET", "POST"], allow_headers=["*"]
+        CORSMiddleware, allow_origins=["*"], allow_methods=["GET", "HEAD", "POST"], allow_headers=["*"]
     )
     app.include_router(ops_routes(lambda: app.state.readiness))
     app.include_router(router)

@@ -2,7 +2,7 @@
 
 from prometheus_client import Counter
 
-__all__ = ["EVENTS_PUBLISHED", "EVENTS_REJECTED", "PUBLISH_FAILURES"]
+__all__ = ["EVENTS_PUBLISHED", "EVENTS_REJECTED", "PUBLISH_FAILURES", "RATE_LIMITED"]
 
 EVENTS_PUBLISHED = Counter(
     "glassboard_ingest_events_published_total",
@@ -18,4 +18,9 @@ PUBLISH_FAILURES = Counter(
     "glassboard_ingest_publish_failures_total",
     "Hits that could not be handed to the broker in time",
     ["endpoint"],
+)
+RATE_LIMITED = Counter(
+    "glassboard_ingest_rate_limited_total",
+    "Hits refused with 429 (also in events_rejected_total as rate_limited), by limit",
+    ["limit"],
 )

@@ -27,7 +27,7 @@ from shared.events import (
     describe_errors,
 )
 
-from .enrich import device_from_user_agent, referrer_host
+from .enrich import device_for, referrer_host
 from .incoming import check_event_time
 from .visitors import anonymous_viewer_id
 
@@ -173,7 +173,7 @@ async def check_catalog(hit: Hit, pipeline: Pipeline) -> Drop | None:
 
 async def check_bot(hit: Hit, pipeline: Pipeline) -> Drop | None:
     """The device, from the User-Agent; crawlers and monitors are kept out: ``bot``."""
-    hit.device = device_from_user_agent(hit.agent)
+    hit.device = await device_for(hit.agent)
     if hit.device.device_class is DeviceClass.BOT:
         return _drop(hit, RejectReason.BOT, hit.device.browser or "bot")
     return None

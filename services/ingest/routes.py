@@ -4,18 +4,21 @@ from __future__ import annotations
 
 import base64
 import logging
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from pydantic import ValidationError
 
-from shared.events import EventEnvelope, RejectReason, Source, utcnow
+from shared.events import EventEnvelope, RejectedEvent, RejectReason, Source, utcnow
 
 from . import deps, metrics
 from .enrich import tracking_refused
 from .incoming import EventBatchIn, EventIn
-from .pipeline import Drop, Hit, Sender, invalid, short_error
+from .keys import WRITE_SCOPE, Key, KeyRefusal, key_from_header
+from .pipeline import Drop, Hit, Sender, invalid, rejection, short_error
+from .throttle import Bucket, client_key
 from .web import STATIC
 
 __all__ = ["TRANSPARENT_GIF", "router"]
@@ -78,13 +81,54 @@ def _page(raw: str | None) -> int | None:
     return page
 
 
-@router.get("/px.gif", include_in_schema=True)
+_LimitedHit = tuple[str | None, Source | None, dict[str, Any]]
+
+
+async def _over_limit(
+    request: Request, bucket: Bucket, who: str | None, cost: int,
+    hits: Callable[[], Iterable[_LimitedHit]],
+) -> int | None:
+    """Spend ``cost`` of ``who``'s ``bucket`` (the client's when ``who`` is None). Over the
+    limit: the seconds to wait, each hit counted as ``rate_limited`` in the metrics and, up
+    to a cap a second, kept on ``events-rejected``; the client is not kept waiting for that.
+    """
+    if who is None:
+        salt = await deps.pipeline(request).salts.for_day(utcnow().date())
+        who = client_key(salt, request.client.host if request.client else "")
+    throttle = deps.throttle(request)
+    retry = await throttle.retry_after(bucket, who, cost)
+    if retry is None:
+        return None
+    metrics.RATE_LIMITED.labels(bucket.value).inc(cost)
+    metrics.EVENTS_REJECTED.labels(RejectReason.RATE_LIMITED.value).inc(cost)
+    records: list[RejectedEvent] = []
+    for asset_id, source, payload in hits():
+        if not await throttle.may_record():
+            break
+        records.append(rejection(RejectReason.RATE_LIMITED, f"over the {bucket.value} limit",
+                                 asset_id, source, payload))
+    deps.publisher(request).reject_later(records)
+    return retry
+
+
+def _link_payload(event_type: str, asset_id: str, page: str | None) -> dict[str, object]:
+    return {"type": event_type, "asset_id": asset_id, "page": page}
+
+
+@router.api_route("/px.gif", methods=["GET", "HEAD"])
 async def pixel(request: Request) -> Response:
     """Record a view. Always the GIF, never an error: a broken image in an email is worse
-    than a lost hit."""
+    than a lost hit. Over the client's limit: 429 with ``Retry-After`` (and the GIF).
+    HEAD is answered alike and never counts: link checkers and scanners send it."""
     params = request.query_params
+    if request.method == "HEAD":
+        return _gif()
     try:
         asset_id = params.get("asset", "")
+        retry = await _over_limit(request, Bucket.PIXEL, None, 1, lambda: [
+            (asset_id, Source.PIXEL, _link_payload("view", asset_id, params.get("page")))])
+        if retry is not None:
+            return _gif(429, {"Retry-After": str(retry)})
         try:
             hit = _link_hit(request, "view", Source.PIXEL, asset_id, _page(params.get("page")))
             decided: EventEnvelope | Drop = await deps.pipeline(request).decide(hit)
@@ -94,7 +138,12 @@ async def pixel(request: Request) -> Response:
     except Exception:  # noqa: BLE001 - the pixel must answer whatever happens behind it
         metrics.PUBLISH_FAILURES.labels("pixel").inc()
         log.exception("pixel hit not recorded")
-    return Response(TRANSPARENT_GIF, media_type="image/gif", headers=_NO_STORE)
+    return _gif()
+
+
+def _gif(status: int = 200, headers: dict[str, str] | None = None) -> Response:
+    return Response(TRANSPARENT_GIF, status_code=status, media_type="image/gif",
+                    headers={**_NO_STORE, **(headers or {})})
 
 
 @router.get("/t.js")
@@ -103,14 +152,20 @@ async def tracker_script(request: Request) -> Response:
     return STATIC.response(request, "t.js")
 
 
-@router.get("/d/{asset_id}")
+@router.api_route("/d/{asset_id}", methods=["GET", "HEAD"])
 async def download(asset_id: str, request: Request) -> Response:
-    """Record a download, then send the browser on to the asset's file."""
+    """Record a download, then send the browser on to the asset's file. Over the client's
+    limit the reader still gets the file, and the hit counts as ``rate_limited``. HEAD
+    gets the same answer and never counts."""
     pipeline = deps.pipeline(request)
     url = await pipeline.catalog.url_for(asset_id)
     try:
-        decided = await pipeline.decide(_link_hit(request, "download", Source.LINK, asset_id))
-        await deps.publisher(request).publish([decided])
+        if request.method != "HEAD" and await _over_limit(
+            request, Bucket.PIXEL, None, 1,
+            lambda: [(asset_id, Source.LINK, _link_payload("download", asset_id, None))],
+        ) is None:
+            decided = await pipeline.decide(_link_hit(request, "download", Source.LINK, asset_id))
+            await deps.publisher(request).publish([decided])
     except Exception:  # noqa: BLE001 - the reader still gets the file
         metrics.PUBLISH_FAILURES.labels("download").inc()
         log.exception("download hit not recorded")
@@ -123,7 +178,8 @@ async def download(asset_id: str, request: Request) -> Response:
 async def ingest_events(request: Request) -> Response:
     """Batch API and JS beacon. All or nothing: any invalid item → 422 and nothing published.
     Accepts ``text/plain`` too, which is what ``navigator.sendBeacon`` sends without a
-    CORS preflight."""
+    CORS preflight. ``source=api`` and the ``user_agent``/``viewer_id`` overrides need an
+    ingest key (401/403); limits are per key with one, else per client (429)."""
     limit: int = request.app.state.settings.max_body_bytes
     declared = request.headers.get("content-length")
     if declared and declared.isdigit() and int(declared) > limit:
@@ -140,6 +196,19 @@ async def ingest_events(request: Request) -> Response:
             {"detail": "body must be JSON {\"events\": [...]} with at most 1000 events",
              "errors": [short_error(exc)]},
             status_code=422,
+        )
+    refused = await _authorize(request, batch.events)
+    if isinstance(refused, Response):
+        return refused
+    bucket, who = (Bucket.API_KEY, f"key:{refused.id}") if refused else (Bucket.BEACON, None)
+    retry = await _over_limit(request, bucket, who, max(1, len(batch.events)), lambda: (
+        (str(raw.get("asset_id", ""))[:200], None, raw) if isinstance(raw, dict) else
+        (None, None, {}) for raw in batch.events))
+    if retry is not None:
+        return JSONResponse(
+            {"detail": f"over the {bucket.value} rate limit; retry in {retry} s",
+             "reason": RejectReason.RATE_LIMITED.value, "retry_after": retry},
+            status_code=429, headers={"Retry-After": str(retry)},
         )
     decided, errors = await _decide_batch(request, batch.events)
     if errors:
@@ -161,6 +230,58 @@ async def ingest_events(request: Request) -> Response:
     return JSONResponse(
         {"accepted": accepted, "filtered_as_bot": len(decided) - accepted}, status_code=202
     )
+
+
+#: What only a server-side integration may set: the page script sends none of them.
+_KEYED_FIELDS = ("user_agent", "viewer_id")
+
+
+def _needs_key(raw: dict[str, Any]) -> list[str]:
+    """The fields of one raw item that need an ingest key (``source`` defaults to api)."""
+    fields = [f for f in _KEYED_FIELDS if raw.get(f) is not None]
+    if raw.get("source", "api") == "api":
+        fields.insert(0, "source=api")
+    return fields
+
+
+async def _authorize(request: Request, items: list[dict[str, Any]]) -> Key | None | Response:
+    """The request's ingest key (None: no key, and no item needs one), or its 401/403."""
+    token = key_from_header(request.headers.get("authorization"))
+    if token is None:
+        errors = [{"index": i, "fields": fields} for i, raw in enumerate(items)
+                  if isinstance(raw, dict) and (fields := _needs_key(raw))]
+        if not errors:
+            return None
+        return _refuse(KeyRefusal.MISSING, len(items),
+                       "source=api, user_agent and viewer_id need an ingest key "
+                       "(Authorization: Bearer gbk_...); the page script sends none of them",
+                       errors[:100])
+    key = deps.keys(request).find(token)
+    if key is KeyRefusal.UNKNOWN:
+        return _refuse(key, len(items), "unknown ingest key")
+    if key is KeyRefusal.REVOKED:
+        return _refuse(key, len(items), "this ingest key was revoked")
+    assert isinstance(key, Key)
+    if WRITE_SCOPE not in key.scopes:
+        return _refuse(KeyRefusal.OUT_OF_SCOPE, len(items),
+                       f"this ingest key lacks the {WRITE_SCOPE} scope")
+    if key.asset_ids is not None:
+        errors = [{"index": i, "asset_id": raw.get("asset_id")} for i, raw in enumerate(items)
+                  if isinstance(raw, dict) and raw.get("asset_id") not in key.asset_ids]
+        if errors:
+            return _refuse(KeyRefusal.OUT_OF_SCOPE, len(items),
+                           "this ingest key may not send events for these assets", errors[:100])
+    return key
+
+
+def _refuse(reason: KeyRefusal, events: int, detail: str,
+            errors: list[dict[str, Any]] | None = None) -> Response:
+    metrics.EVENTS_REJECTED.labels(reason.value).inc(max(1, events))
+    body: dict[str, Any] = {"detail": detail, "reason": reason.value}
+    if errors:
+        body["errors"] = errors
+    headers = {"WWW-Authenticate": "Bearer"} if reason.status == 401 else None
+    return JSONResponse(body, status_code=reason.status, headers=headers)
 
 
 async def _decide_batch(

@@ -8,30 +8,39 @@ The position lives in PostgreSQL. One batch is one transaction that
 and commits. Only then are Kafka's offsets committed, as a hint for lag monitoring: on
 every partition assignment the consumer seeks to the stored offsets, so a crash anywhere
 replays exactly what was not committed to PostgreSQL, and nothing twice.
+
+A stored offset beyond a partition's end (a fresh broker under an old database: the
+embedded broker keeps topics in memory) is reset to the partition's start, or every new
+record would be skipped. A record that cannot be decoded, or whose values fail the batch
+(shared/dead_letter.py), goes to the dead-letter topic and its offset is stored past it;
+other failures replay the batch. Owners and titles come from the catalog, never from the
+message: the bus is not trusted with who gets an alert.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable, Sequence
+import time
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
 import asyncpg
-from aiokafka import ConsumerRebalanceListener
+from aiokafka import AIOKafkaConsumer, ConsumerRebalanceListener
+from aiokafka.errors import OffsetOutOfRangeError
 from faststream import AckPolicy
 from faststream.kafka import KafkaBroker
 from faststream.kafka.annotations import KafkaMessage
-from pydantic import ValidationError
 
 from shared.alert_rules import with_overrides
+from shared.dead_letter import dead_letter, tied_to_record
 from shared.events import EventEnvelope, utcnow
 from shared.kafka import group_options
 from shared.scores import AssetScoreUpdate
 
 from .config import NotifierConfig
-from .metrics import ALERTS
+from .metrics import ALERTS, DEAD_LETTERED
 from .reads.ratings import asset_catalog, owner_settings, rating_comments
 from .rules import (
     LEVEL_RULES,
@@ -45,6 +54,7 @@ from .state_repo import (
     lock_asset_revisions,
     lock_offsets,
     lock_rule_states,
+    reset_offsets_beyond,
     save_asset_states,
     save_offsets,
     stored_offsets,
@@ -59,13 +69,16 @@ RETRY_PAUSE_SECONDS = 1.0
 #: Most rating events are views: those records are skipped without parsing.
 _RATING_MARK = b'"rating"'
 _RATER_PREFIX = "user:"
+#: How long a stored position past the reported end may take to show its record: tansu
+#: answers a fetch of an existing record in ~15 ms and of a missing one after the 50 ms wait.
+PROBE_SECONDS = 1.0
 
 
 def decode_score(value: bytes | None) -> AssetScoreUpdate | None:
+    """The state, or None for anything that is not one (the caller dead-letters it)."""
     try:
         return AssetScoreUpdate.model_validate_json(value or b"")
-    except ValidationError:
-        log.warning("unreadable asset-scores message skipped")
+    except Exception:  # noqa: BLE001 - whatever the bytes, the partition must move on
         return None
 
 
@@ -76,7 +89,7 @@ def decode_rating(value: bytes | None) -> EventEnvelope | None:
         return None
     try:
         event = EventEnvelope.model_validate_json(value)
-    except ValidationError:
+    except Exception:  # noqa: BLE001 - the aggregator dead-letters it; here it is no rating
         return None
     if event.type != "rating" or event.stars is None or not event.has_comment:
         return None
@@ -84,11 +97,13 @@ def decode_rating(value: bytes | None) -> EventEnvelope | None:
 
 
 class _SeekToStoredOffsets(ConsumerRebalanceListener):  # type: ignore[misc]
-    """On assignment, start each partition where PostgreSQL says the notifier is."""
+    """On assignment, start each partition where PostgreSQL says the notifier is, unless
+    that lies beyond the partition's last record: then from the partition's start."""
 
-    def __init__(self, pool: asyncpg.Pool, group: str) -> None:
+    def __init__(self, pool: asyncpg.Pool, group: str, bootstrap: str) -> None:
         self.pool = pool
         self.group = group
+        self.bootstrap = bootstrap
         self.subscriber: Any = None
 
     async def on_partitions_revoked(self, revoked: Any) -> None:
@@ -99,14 +114,60 @@ class _SeekToStoredOffsets(ConsumerRebalanceListener):  # type: ignore[misc]
         if consumer is None or not assigned:
             return
         stored = await stored_offsets(self.pool, self.group)
-        resumed = 0
-        for tp in assigned:
-            offset = stored.get((tp.topic, tp.partition))
-            if offset is not None:
-                consumer.seek(tp, offset)
-                resumed += 1
-        log.info("assigned %d partitions; %d resume from their position in PostgreSQL",
-                 len(assigned), resumed)
+        mine = [tp for tp in assigned if (tp.topic, tp.partition) in stored]
+        ends = await consumer.end_offsets(mine) if mine else {}
+        suspects = {tp: stored[(tp.topic, tp.partition)] for tp in mine
+                    if stored[(tp.topic, tp.partition)] > ends[tp]}
+        beyond = await past_last_record(self.bootstrap, suspects) if suspects else set()
+        starts = await consumer.beginning_offsets(list(beyond)) if beyond else {}
+        if beyond:
+            await reset_offsets_beyond(self.pool, self.group, {
+                (tp.topic, tp.partition): (suspects[tp] - 1, starts[tp]) for tp in beyond})
+        for tp in sorted(beyond):
+            log.warning("stored position %d of %s[%d] lies beyond its end (a new broker?); "
+                        "reading it from offset %d", stored[(tp.topic, tp.partition)],
+                        tp.topic, tp.partition, starts[tp])
+            stored[(tp.topic, tp.partition)] = starts[tp]
+        for tp in mine:
+            consumer.seek(tp, stored[(tp.topic, tp.partition)])
+        log.info("assigned %d partitions; %d resume from their position in PostgreSQL, "
+                 "%d were reset", len(assigned), len(mine) - len(beyond), len(beyond))
+
+
+async def past_last_record(bootstrap: str, positions: Mapping[Any, int]) -> set[Any]:
+    """The partitions whose ``positions`` lie beyond their last record.
+
+    A position p is real when the record p - 1 exists, so it is fetched. The end offset
+    alone cannot tell: tansu reports the base offset of the last batch + 1 (40 records
+    published as one batch read as an end of 1), and answers a fetch beyond the end with
+    nothing rather than OFFSET_OUT_OF_RANGE. A partition that yields no record within
+    ``PROBE_SECONDS`` counts as beyond: a wrong guess re-reads, it never skips.
+    """
+    probe = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=None,
+                             enable_auto_commit=False, auto_offset_reset="none",
+                             fetch_max_wait_ms=50, max_partition_fetch_bytes=64 * 1024)
+    await probe.start()
+    try:
+        probe.assign(list(positions))
+        for tp, position in positions.items():
+            probe.seek(tp, max(position - 1, 0))
+        pending, out_of_range = set(positions), set()
+        deadline = time.monotonic() + PROBE_SECONDS
+        while pending and time.monotonic() < deadline:
+            try:
+                fetched = await probe.getmany(*pending, timeout_ms=100)
+            except OffsetOutOfRangeError as exc:  # a real Kafka says so at once
+                gone = set(exc.args[0]) if exc.args and isinstance(exc.args[0], dict) else set()
+                if not gone:
+                    break
+                out_of_range |= gone
+                pending -= gone
+                probe.pause(*gone)
+                continue
+            pending -= {tp for tp, records in fetched.items() if records}
+        return pending | out_of_range
+    finally:
+        await probe.stop()
 
 
 class AlertConsumer:
@@ -123,7 +184,8 @@ class AlertConsumer:
         self.events_topic = topics.events.name
 
     def register(self, broker: KafkaBroker) -> None:
-        listener = _SeekToStoredOffsets(self.pool, self.group)
+        listener = _SeekToStoredOffsets(self.pool, self.group,
+                                        self.config.settings.kafka_bootstrap_servers)
         subscriber = broker.subscriber(  # type: ignore[call-overload]
             self.scores_topic, self.events_topic,
             group_id=self.group,
@@ -143,8 +205,8 @@ class AlertConsumer:
         async def on_batch(message: KafkaMessage) -> None:
             records: Sequence[Any] = message.raw_message  # type: ignore[assignment]
             try:
-                alerts = await self.apply(records)
-            except Exception:  # noqa: BLE001 - any failure replays the batch, never skips it
+                alerts = await self.apply_isolating(broker, records)
+            except Exception:  # noqa: BLE001 - an outage replays the batch, never skips it
                 log.exception("notifier batch of %d records failed; replaying it", len(records))
                 await message.nack()
                 await asyncio.sleep(RETRY_PAUSE_SECONDS)
@@ -157,8 +219,50 @@ class AlertConsumer:
                 ALERTS.labels("raised").inc(alerts)
                 self.on_decided()
 
-    async def apply(self, records: Sequence[Any]) -> int:
-        """Apply one batch in one transaction; returns the number of new alerts."""
+    async def apply_isolating(self, broker: KafkaBroker, records: Sequence[Any]) -> int:
+        """Apply the batch; if one record's values fail it, apply one record per
+        transaction and dead-letter each that fails. Returns the number of new alerts."""
+        try:
+            alerts, unreadable = await self.apply(records)
+        except Exception as exc:
+            if not tied_to_record(exc):
+                raise
+            log.warning("notifier batch hit a record's fault; isolating it", exc_info=True)
+            alerts, unreadable = 0, []
+            for record in records:
+                try:
+                    one, bad = await self.apply([record])
+                except Exception as exc:
+                    if not tied_to_record(exc):
+                        raise
+                    await self._dead_letter(broker, record,
+                                            f"notifier could not apply it: "
+                                            f"{type(exc).__name__}: {exc}")
+                    await self._step_past(record)
+                    continue
+                alerts += one
+                unreadable.extend(bad)
+        for record in unreadable:
+            await self._dead_letter(broker, record, "not an asset-scores state")
+        return alerts
+
+    async def _dead_letter(self, broker: KafkaBroker, record: Any, reason: str) -> None:
+        await dead_letter(broker, self.config.settings.topics.events_dlq.name, record, reason)
+        DEAD_LETTERED.inc()
+        log.warning("record dead-lettered: %s", reason[:200],
+                    extra={"topic": record.topic, "partition": record.partition,
+                           "offset": record.offset})
+
+    async def _step_past(self, record: Any) -> None:
+        key = (record.topic, record.partition)
+        async with self.pool.acquire() as conn, conn.transaction():
+            positions = await lock_offsets(conn, self.group, [key])
+            if record.offset >= positions[key]:
+                await save_offsets(conn, self.group, {key: record.offset + 1})
+
+    async def apply(self, records: Sequence[Any]) -> tuple[int, list[Any]]:
+        """Apply one batch in one transaction; returns the number of new alerts and the
+        fresh ``asset-scores`` records that are no state (to dead-letter)."""
         now = self.clock()
         scores = [(r, decode_score(r.value)) for r in records if r.topic == self.scores_topic]
         ratings = [(r, decode_rating(r.value)) for r in records if r.topic == self.events_topic]
@@ -185,14 +289,15 @@ class AlertConsumer:
                     key = (record.topic, record.partition)
                     next_offsets[key] = max(next_offsets.get(key, 0), record.offset + 1)
             await save_offsets(conn, self.group, next_offsets)
-        return alerts
+        return alerts, [r for r, update in scores if update is None and fresh(r)]
 
     async def _apply_scores(self, conn: asyncpg.Connection, updates: list[AssetScoreUpdate],
                             now: datetime) -> DecisionWriter | None:
         if not updates:
             return None
         stored = await lock_asset_revisions(conn, [u.asset_id for u in updates])
-        newer = [u for u in updates if u.revision > stored.get(u.asset_id, -1)]
+        newer = await _as_catalogued(
+            conn, [u for u in updates if u.revision > stored.get(u.asset_id, -1)])
         if not newer:
             return None
         await save_asset_states(conn, newer)
@@ -239,6 +344,18 @@ class AlertConsumer:
         writer = DecisionWriter(conn, owners, now, self.config.settings.alert_digest_hour)
         await writer.write(outcomes)
         return writer.alerts
+
+
+async def _as_catalogued(conn: asyncpg.Connection,
+                         updates: list[AssetScoreUpdate]) -> list[AssetScoreUpdate]:
+    """Each state with the catalog's title and owner; states of assets the catalog does
+    not hold are dropped (nobody could be told, and a forger must not be)."""
+    if not updates:
+        return []
+    catalog = await asset_catalog(conn, sorted({u.asset_id for u in updates}))
+    return [u.model_copy(update={"title": catalog[u.asset_id][0],
+                                 "owner_email": catalog[u.asset_id][1]})
+            for u in updates if u.asset_id in catalog]
 
 
 def _rater_id(event: EventEnvelope) -> int | None:

@@ -28,6 +28,7 @@ __all__ = [
     "lock_asset_revisions",
     "lock_offsets",
     "lock_rule_states",
+    "reset_offsets_beyond",
     "rule_state",
     "save_asset_states",
     "save_offsets",
@@ -50,6 +51,11 @@ SAVE_OFFSETS = """
 UPDATE notifier_offsets o SET next_offset = x.o, updated_at = now()
 FROM unnest($2::text[], $3::int[], $4::bigint[]) AS x(t, p, o)
 WHERE o.group_id = $1 AND o.topic = x.t AND o.partition = x.p
+"""
+RESET_OFFSETS_BEYOND = """
+UPDATE notifier_offsets o SET next_offset = x.s, updated_at = now()
+FROM unnest($2::text[], $3::int[], $4::bigint[], $5::bigint[]) AS x(t, p, e, s)
+WHERE o.group_id = $1 AND o.topic = x.t AND o.partition = x.p AND o.next_offset > x.e
 """
 STORED_OFFSETS = "SELECT topic, partition, next_offset FROM notifier_offsets WHERE group_id = $1"
 
@@ -74,6 +80,17 @@ async def save_offsets(
     keys = sorted(offsets)
     await conn.execute(SAVE_OFFSETS, group, [t for t, _ in keys], [p for _, p in keys],
                        [offsets[k] for k in keys])
+
+
+async def reset_offsets_beyond(
+    pool: asyncpg.Pool, group: str, bounds: Mapping[Partition, tuple[int, int]]
+) -> None:
+    """Set each partition's position to its start ``bounds[p][1]`` where it is still
+    above ``bounds[p][0]``, the last offset found missing (a fresh broker under an old
+    database); a position a concurrent batch moved meanwhile is left alone."""
+    keys = sorted(bounds)
+    await pool.execute(RESET_OFFSETS_BEYOND, group, [t for t, _ in keys], [p for _, p in keys],
+                       [bounds[k][0] for k in keys], [bounds[k][1] for k in keys])
 
 
 async def stored_offsets(pool: asyncpg.Pool, group: str) -> dict[Partition, int]:

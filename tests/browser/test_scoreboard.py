@@ -33,7 +33,7 @@ from fastapi import FastAPI  # noqa: E402
 from playwright.async_api import BrowserContext, Locator, Page, async_playwright, expect  # noqa: E402
 
 from harness.stack import RunningServer, Stack, eventually  # noqa: E402
-from harness.user_agents import UA_DESKTOP, UA_IPAD, UA_IPHONE  # noqa: E402
+from harness.user_agents import UA_DESKTOP, UA_GOOGLEBOT, UA_IPAD, UA_IPHONE  # noqa: E402
 
 pytestmark = pytest.mark.browser
 
@@ -154,10 +154,13 @@ async def board(stack: Stack, tmp_path: Path) -> AsyncIterator[Board]:
                 "id": asset_id, "title": title, "type": asset_type, "stage": stage,
                 "url": f"https://example.com/{asset_id}", "owner_email": OWNER})
             assert r.status_code == 201, r.text
+    key = await stack.ingest_key()  # the batch names viewers and User-Agents
     ingest = await stack.ingest()
     await stack.aggregator()
     events = _traffic(datetime.now(timezone.utc))
-    async with httpx.AsyncClient(base_url=ingest.url) as client:
+    # A browser's User-Agent for the events that name none (an HTTP library's is a bot's).
+    async with httpx.AsyncClient(base_url=ingest.url,
+                                 headers={**key, "user-agent": UA_DESKTOP}) as client:
         for start in range(0, len(events), 500):
             r = await client.post("/v1/events", json={"events": events[start:start + 500]})
             assert r.status_code == 202, r.text
@@ -332,9 +335,18 @@ async def test_the_board_changes_live_resorts_and_leads_to_charted_asset_pages(b
 
 
 async def test_the_asset_page_charts_and_its_live_score_card(board: Board) -> None:
+    # Two crawler hits, refused at the edge: the page says they were filtered, and why.
+    async with httpx.AsyncClient(base_url=board.ingest.url) as client:
+        for _ in range(2):
+            await client.get("/px.gif", params={"asset": "roi-deck"},
+                             headers={"user-agent": UA_GOOGLEBOT})
+    async with await board.stack.client("sales") as reader:
+        await eventually(lambda: reader.get("/v1/assets/roi-deck/filtered"),
+                         lambda r: r.json()["total"] == 2)
     page = await board.context.new_page()
     await sign_in(board, page, "/assets/roi-deck")
     await page.wait_for_selector("#analytics[data-ready=true]")
+    await expect(page.locator("#filtered-summary")).to_have_text("2 hits filtered (2 bots)")
     await expect(page.locator("#live")).to_have_attribute("data-state", "live",
                                                           timeout=LIVE_TIMEOUT_MS)
     charts = await page.evaluate("""() => Object.fromEntries(

@@ -7,13 +7,18 @@ from pathlib import Path
 
 import pytest
 
-__all__ = ["CHROMIUM", "CHROMIUM_ARGS", "skip_module_without_chromium"]
+__all__ = ["CHROMIUM", "CHROMIUM_ARGS", "DESKTOP_USER_AGENT", "skip_module_without_chromium"]
 
 CHROMIUM = Path("/usr/bin/chromium")
+#: The tests play a person's browser. Headless Chromium says "HeadlessChrome" in its
+#: User-Agent, which the bot rules rightly keep out of the counts.
+DESKTOP_USER_AGENT = ("Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) "
+                      "Chrome/156.0.0.0 Safari/537.36")
 # Without the background-networking flags Chromium tries to reach Google and is refused.
 CHROMIUM_ARGS = (
     "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
     "--disable-background-networking", "--disable-component-update", "--disable-sync",
+    f"--user-agent={DESKTOP_USER_AGENT}",
 )
 
 

@@ -8,6 +8,7 @@ from datetime import datetime, timezone
 from email.message import EmailMessage
 from typing import Any
 
+import asyncpg
 from aiosmtpd.controller import Controller
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -128,6 +129,16 @@ def score_state(asset_id: str, revision: int, *, owner: str = "owner@example.com
 
 
 async def publish_scores(settings: StackSettings, updates: list[AssetScoreUpdate]) -> None:
+    """Publish the states, their assets first put in the catalog (as the ratings service
+    holds every asset the aggregator scores): the notifier reads owner and title there."""
+    conn = await asyncpg.connect(settings.database_url)
+    try:
+        await conn.executemany(
+            "INSERT INTO assets (id, title, type, url, owner_email) VALUES ($1, $2, 'deck', "
+            "'https://cdn.example.com/' || $1, $3) ON CONFLICT (id) DO NOTHING",
+            [(u.asset_id, u.title or u.asset_id, u.owner_email) for u in updates])
+    finally:
+        await conn.close()
     broker = make_broker(settings.kafka_bootstrap_servers)
     await broker.start()
     try:

@@ -17,7 +17,7 @@ from devtools.settings import StackSettings
 from services.aggregator.main import AggregatorService
 from services.ingest.main import create_app as create_ingest_app
 from services.ratings.identity.models import Role
-from services.ratings.identity.store import add_user, create_token
+from services.ratings.identity.store import add_user, create_ingest_key, create_token
 from services.ratings.main import create_app as create_ratings_app
 
 __all__ = ["RunningServer", "Stack", "consume_all", "eventually"]
@@ -124,6 +124,17 @@ class Stack:
             return user.id, await create_token(pool, user, "test")
         finally:
             await pool.close()
+
+    async def ingest_key(self) -> dict[str, str]:
+        """Headers carrying a new ingest key, for batch API calls that name a viewer or a
+        User-Agent (a server-side integration). Make it before ``ingest()`` starts: ingest
+        loads keys at start, then every INGEST_KEY_REFRESH_SECONDS."""
+        pool = await asyncpg.create_pool(self.settings.database_url, min_size=1, max_size=1)
+        try:
+            _, token = await create_ingest_key(pool, "test", ["events:write"], None)
+        finally:
+            await pool.close()
+        return {"authorization": f"Bearer {token}"}
 
     async def client(self, role: str = "admin") -> httpx.AsyncClient:
         """A client of the ratings app, signed in with an API token of a user in ``role``."""

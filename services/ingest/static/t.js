@@ -7,8 +7,10 @@
  *
  * Embed:
  *   <script async src="https://INGEST/t.js" data-asset="ASSET_ID"></script>
- * Optional: data-viewer="ID" (or ?gb_viewer=ID in the page URL), data-page="N",
- *           data-heartbeat="15" (seconds between dwell slices).
+ * Optional: data-page="N", data-heartbeat="15" (seconds between dwell slices).
+ *
+ * The script needs no key, so it sends no viewer id and no User-Agent of its own: ingest
+ * refuses those from keyless requests (401). Readers count as anonymous viewers.
  */
 (function () {
   "use strict";
@@ -16,8 +18,6 @@
   if (!script || !script.dataset.asset) return;
   var endpoint = new URL(script.src).origin + "/v1/events";
   var asset = script.dataset.asset;
-  var viewer = script.dataset.viewer ||
-    new URLSearchParams(window.location.search).get("gb_viewer") || undefined;
   var page = script.dataset.page ? parseInt(script.dataset.page, 10) : undefined;
   var heartbeat = parseInt(script.dataset.heartbeat || "15", 10);
   // Not a number → the default; NaN would otherwise reach setInterval as 0 and flood.
@@ -33,7 +33,6 @@
 
   function base(type) {
     var event = { event_id: uuid(), type: type, asset_id: asset, source: "beacon" };
-    if (viewer) event.viewer_id = viewer;
     if (page) event.page = page;
     return event;
   }

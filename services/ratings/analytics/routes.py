@@ -14,12 +14,14 @@ from ..catalog.store import fetch_asset
 from ..identity.auth import current_user
 from ..rating.store import fetch_recent_ratings
 from ..reads.aggregator import (
+    fetch_asset_rejected,
     fetch_daily_usage,
     fetch_page_dwell,
     fetch_usage_rows,
     rejected_summary,
 )
 from .detail import daily_series, page_dwell, recent_ratings
+from .filtered import filtered_report
 from .usage import usage_report, window_start
 
 __all__ = ["MAX_DAYS", "router"]
@@ -36,6 +38,16 @@ def _today() -> Any:
 
 def _day_start(day: Any) -> datetime | None:
     return datetime.combine(day, time.min, timezone.utc) if day else None
+
+
+#: The windows of the asset page's reads over raw rows: the score windows and all time.
+PageWindow = Literal["7d", "30d", "90d", "120d", "all"]
+
+
+def _heading(asset_id: str, window: str, since: Any) -> dict[str, Any]:
+    """What every windowed read of one asset starts its answer with."""
+    return {"asset_id": asset_id, "window": window,
+            "since": since.isoformat() if since else None}
 
 
 @router.get("/v1/assets/{asset_id}/usage")
@@ -56,12 +68,30 @@ async def asset_usage(
 @router.get("/v1/rejected-events/summary")
 async def rejected_events_summary(
     request: Request,
-    window: Literal["7d", "30d", "90d", "all"] = Query("7d"),
+    window: PageWindow = Query("7d"),
+    asset: str | None = Query(None, max_length=80, description="Only this asset's hits"),
 ) -> dict[str, Any]:
-    """What was filtered and why (unknown asset, bot, invalid), Snowplow-style."""
+    """What was filtered and why (unknown asset, bot, invalid, limited, ...), Snowplow-style;
+    of every asset, or of one (an id no asset has shows the hits refused as unknown)."""
     since = _day_start(window_start(window, _today()))
-    by_reason = await rejected_summary(request.app.state.pool, since)
-    return {"window": window, "total": sum(by_reason.values()), "by_reason": by_reason}
+    by_reason = await rejected_summary(request.app.state.pool, since, asset)
+    scope = {"asset_id": asset} if asset is not None else {}
+    return {"window": window, **scope, **filtered_report(by_reason)}
+
+
+@router.get("/v1/assets/{asset_id}/filtered")
+async def asset_filtered(
+    asset_id: str,
+    request: Request,
+    window: PageWindow = Query("120d"),
+) -> dict[str, Any]:
+    """Hits of this asset kept out of its counts, per reason, over a window of UTC days:
+    the asset page's "N hits filtered" line."""
+    since = window_start(window, _today())
+    by_reason = await fetch_asset_rejected(request.app.state.pool, asset_id, _day_start(since))
+    if by_reason is None:
+        raise unknown_asset(asset_id)
+    return {**_heading(asset_id, window, since), **filtered_report(by_reason)}
 
 
 @router.get("/v1/assets/{asset_id}/usage/daily")
@@ -85,7 +115,7 @@ async def daily_usage(
 async def pages(
     asset_id: str,
     request: Request,
-    window: Literal["7d", "30d", "90d", "120d", "all"] = Query("90d"),
+    window: PageWindow = Query("90d"),
 ) -> dict[str, Any]:
     """Views and engaged time per page of a multi-page document; ``page`` is null for
     hits that named no page."""
@@ -95,9 +125,7 @@ async def pages(
         raise unknown_asset(asset_id)
     shaped = page_dwell(rows)
     return {
-        "asset_id": asset_id,
-        "window": window,
-        "since": since.isoformat() if since else None,
+        **_heading(asset_id, window, since),
         "numbered_pages": sum(1 for p in shaped if p["page"] is not None),
         "pages": shaped,
     }

@@ -3,11 +3,24 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from enum import StrEnum
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-__all__ = ["EMAIL_PATTERN", "MagicLinkIn", "Role", "TokenIn", "User", "UserIn"]
+from shared.events import AssetId
+
+__all__ = [
+    "EMAIL_PATTERN",
+    "IngestKey",
+    "IngestKeyIn",
+    "MagicLinkIn",
+    "Role",
+    "TokenIn",
+    "User",
+    "UserIn",
+]
 
 EMAIL_PATTERN = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
 
@@ -47,3 +60,33 @@ class UserIn(BaseModel):
 class TokenIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     name: str = Field("", max_length=200)
+
+
+class IngestKeyIn(BaseModel):
+    """An admin's request for a new ingest key."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    name: str = Field(min_length=1, max_length=200)
+    #: What the key may do. ``events:write``, the one scope: ``POST /v1/events`` with
+    #: ``source=api`` and the ``user_agent``/``viewer_id`` overrides (docs/tracking.md).
+    scopes: list[Literal["events:write"]] = Field(["events:write"], min_length=1)
+    #: None: every asset; else the only assets the key may send events for.
+    asset_ids: list[AssetId] | None = Field(None, min_length=1, max_length=1000)
+
+
+@dataclass(frozen=True)
+class IngestKey:
+    id: int
+    name: str
+    scopes: tuple[str, ...]
+    asset_ids: tuple[str, ...] | None
+    created_at: datetime
+    revoked_at: datetime | None
+
+    def public(self) -> dict[str, object]:
+        return {
+            "id": self.id, "name": self.name, "scopes": list(self.scopes),
+            "asset_ids": None if self.asset_ids is None else list(self.asset_ids),
+            "created_at": self.created_at.isoformat(),
+            "revoked_at": self.revoked_at.isoformat() if self.revoked_at else None,
+        }

@@ -1,5 +1,5 @@
 """Sign-in by magic link and sign-out (open to all), then the signed-in account APIs: me,
-users (admins) and API tokens."""
+users (admins), API tokens, and ingest keys (admins)."""
 
 from __future__ import annotations
 
@@ -12,8 +12,16 @@ from fastapi.responses import RedirectResponse
 from ..web.sign_in import magic_link_error
 from .auth import SESSION_USER_KEY, current_user, require_role
 from .magic_links import MagicLinks
-from .models import MagicLinkIn, Role, TokenIn, User, UserIn
-from .store import add_user, create_token, list_users, user_by_email
+from .models import IngestKeyIn, MagicLinkIn, Role, TokenIn, User, UserIn
+from .store import (
+    add_user,
+    create_ingest_key,
+    create_token,
+    list_ingest_keys,
+    list_users,
+    revoke_ingest_key,
+    user_by_email,
+)
 
 __all__ = ["router"]
 
@@ -82,6 +90,31 @@ async def new_token(body: TokenIn, request: Request,
                     user: User = Depends(current_user)) -> dict[str, str]:
     """An API token for integrations, acting as the signed-in user. Shown once."""
     return {"token": await create_token(request.app.state.pool, user, body.name)}
+
+
+@account.post("/v1/ingest-keys", status_code=201)
+async def new_ingest_key(body: IngestKeyIn, request: Request,
+                         user: User = Depends(admin)) -> dict[str, object]:
+    """A key for a server-side integration to send events to ingest. The token is shown
+    once; only its hash is kept."""
+    key, token = await create_ingest_key(request.app.state.pool, body.name,
+                                         list(dict.fromkeys(body.scopes)), body.asset_ids, user)
+    return {**key.public(), "token": token}
+
+
+@account.get("/v1/ingest-keys")
+async def ingest_keys(request: Request, _: User = Depends(admin)) -> dict[str, Any]:
+    return {"ingest_keys": [k.public() for k in await list_ingest_keys(request.app.state.pool)]}
+
+
+@account.delete("/v1/ingest-keys/{key_id}")
+async def delete_ingest_key(key_id: int, request: Request,
+                            _: User = Depends(admin)) -> dict[str, object]:
+    """Revoke a key. Ingest refuses it (403) within its key refresh interval."""
+    key = await revoke_ingest_key(request.app.state.pool, key_id)
+    if key is None:
+        raise HTTPException(404, f"no ingest key {key_id}")
+    return key.public()
 
 
 router.include_router(account)

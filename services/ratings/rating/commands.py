@@ -7,8 +7,8 @@ exactly once.
 
 Nothing is ever lost: a failure we may recover from (database down, deadlock) raises,
 FastStream nacks, and the consumer rewinds to retry the same command. Nothing loops
-either: a command we can never apply (unreadable, or refused by PostgreSQL) is logged
-and acknowledged.
+either: a command we can never apply (unreadable, or its values refused by PostgreSQL:
+shared/dead_letter.py) goes to the dead-letter topic with the reason, and is acknowledged.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 import asyncpg
@@ -25,7 +26,8 @@ from faststream.kafka.annotations import KafkaMessage
 from pydantic import ValidationError
 
 from shared.commands import RatingCommand
-from shared.events import Source
+from shared.dead_letter import dead_letter, tied_to_record
+from shared.events import Source, in_sane_range
 from shared.topics import Topics
 
 from . import store
@@ -42,12 +44,22 @@ RETRY_PAUSE_SECONDS = 1.0
 
 def decode_command(body: bytes) -> RatingCommand | None:
     """The command, or None when the record can never be one (logged, never retried)."""
+    command, reason = _decode(body)
+    if command is None:
+        log.warning("unreadable rating command: %s", reason[:300])
+    return command
+
+
+def _decode(body: bytes) -> tuple[RatingCommand | None, str]:
     try:
-        return RatingCommand.model_validate_json(body)
-    except (ValidationError, ValueError) as exc:
-        reasons = exc.errors() if isinstance(exc, ValidationError) else str(exc)
-        log.warning("unreadable rating command skipped: %s", str(reasons)[:300])
-        return None
+        command = RatingCommand.model_validate_json(body)
+        # A tap in 1970 or next year is forged or corrupt: the envelope's sane range.
+        in_sane_range(command.issued_at)
+        return command, ""
+    except ValidationError as exc:
+        return None, str(exc.errors(include_url=False, include_input=False))
+    except Exception as exc:  # noqa: BLE001 - whatever the bytes, the partition moves on
+        return None, f"{type(exc).__name__}: {exc}"
 
 
 async def apply_command(conn: asyncpg.Connection, command: RatingCommand) -> Outcome:
@@ -72,19 +84,27 @@ async def apply_command(conn: asyncpg.Connection, command: RatingCommand) -> Out
     return Outcome.APPLIED if event is not None else Outcome.DUPLICATE
 
 
-async def _handle(pool: asyncpg.Pool, outbox: OutboxRelay, body: bytes) -> Outcome | None:
-    command = decode_command(body)
+@dataclass(frozen=True)
+class _Unusable:
+    """Why a record can never be applied: it goes to the dead-letter topic."""
+
+    reason: str
+
+
+async def _handle(pool: asyncpg.Pool, outbox: OutboxRelay, body: bytes) -> Outcome | _Unusable:
+    """The outcome of applying ``body``, or why it can never be applied."""
+    command, reason = _decode(body)
     if command is None:
-        return None
+        return _Unusable(f"unreadable rating command: {reason}")
     try:
         async with pool.acquire() as conn, conn.transaction():
             outcome = await apply_command(conn, command)
-    except (asyncpg.DataError, asyncpg.IntegrityConstraintViolationError):
+    except Exception as exc:
+        if not tied_to_record(exc):
+            raise
         # Passed validation yet refused by PostgreSQL (or the asset vanished mid-way):
         # retrying would fail forever and block the partition.
-        log.warning("rating command %s refused by the database; skipped", command.command_id,
-                    exc_info=True)
-        return None
+        return _Unusable(f"rating command refused by the database: {type(exc).__name__}: {exc}")
     if outcome is Outcome.APPLIED:
         outbox.nudge()
     elif outcome in (Outcome.UNKNOWN_USER, Outcome.UNKNOWN_ASSET, Outcome.OWN_ASSET):
@@ -117,7 +137,13 @@ def subscribe_rating_commands(
     )
     async def on_rating_command(message: KafkaMessage) -> None:
         try:
-            await _handle(pool, outbox, message.body)
+            outcome = await _handle(pool, outbox, message.body)
+            if isinstance(outcome, _Unusable):
+                record = message.raw_message
+                await dead_letter(broker, topics.events_dlq.name, record, outcome.reason)
+                log.warning("rating command dead-lettered: %s", outcome.reason[:300],
+                            extra={"topic": getattr(record, "topic", None),
+                                   "offset": getattr(record, "offset", None)})
         except Exception:
             log.exception("rating command not applied; retrying")
             await asyncio.sleep(RETRY_PAUSE_SECONDS)

@@ -20,6 +20,7 @@ from ..catalog.store import asset_snapshot
 
 __all__ = [
     "WindowCounts",
+    "fetch_asset_rejected",
     "fetch_catalog_with_states",
     "fetch_daily_usage",
     "fetch_newer_states",
@@ -61,10 +62,18 @@ WHERE d.asset_id = $1 AND ($2::date IS NULL OR d.day >= $2)
 REJECTED_BY_REASON = """
 SELECT reason, count(*)::bigint AS n FROM rejected_events
 WHERE ($1::timestamptz IS NULL OR received_at >= $1)
+  AND ($2::text IS NULL OR asset_id = $2)
 GROUP BY reason ORDER BY reason
 """
 
 # --- the asset page's analytics -------------------------------------------------------
+
+# What the edge and the aggregator kept out of this asset's counts (index of 0008).
+ASSET_REJECTED_BY_REASON = """
+SELECT reason, count(*)::bigint AS n FROM rejected_events
+WHERE asset_id = $1 AND ($2::timestamptz IS NULL OR received_at >= $2)
+GROUP BY reason ORDER BY reason
+"""
 
 # device_class 'all' holds the exact cross-device figures (one viewer on two devices is
 # one unique viewer there).
@@ -132,8 +141,20 @@ async def fetch_usage_rows(
     return counters, uniques, dwell
 
 
-async def rejected_summary(pool: asyncpg.Pool, since: datetime | None) -> dict[str, int]:
-    return {r["reason"]: r["n"] for r in await pool.fetch(REJECTED_BY_REASON, since)}
+async def rejected_summary(pool: asyncpg.Pool, since: datetime | None,
+                           asset_id: str | None = None) -> dict[str, int]:
+    """Refused hits per reason since ``since`` (None: as far back as they are kept), of one
+    asset or of all."""
+    rows = await pool.fetch(REJECTED_BY_REASON, since, asset_id)
+    return {r["reason"]: r["n"] for r in rows}
+
+
+async def fetch_asset_rejected(pool: asyncpg.Pool, asset_id: str,
+                               since: datetime | None) -> dict[str, int] | None:
+    """One asset's refused hits per reason, in the snapshot that checks it exists; None for
+    no such asset."""
+    rows = await _read(pool, asset_id, ASSET_REJECTED_BY_REASON, since)
+    return None if rows is None else {r["reason"]: r["n"] for r in rows}
 
 
 async def _read(pool: asyncpg.Pool, asset_id: str, query: str,

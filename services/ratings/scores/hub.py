@@ -24,7 +24,6 @@ from faststream import AckPolicy
 from faststream.kafka import KafkaBroker
 from faststream.kafka.annotations import KafkaMessage
 from prometheus_client import Gauge
-from pydantic import ValidationError
 
 from shared.periodic import Periodic
 from shared.scores import AssetScoreUpdate
@@ -33,11 +32,20 @@ from shared.topics import Topics
 from ..reads.aggregator import fetch_newer_states
 from .listing import ScoreFilter
 
-__all__ = ["ScoreHub", "Subscription"]
+__all__ = ["ScoreHub", "Subscription", "decode_state"]
 
 log = logging.getLogger(__name__)
 
 SSE_CLIENTS = Gauge("glassboard_sse_clients", "Open score streams (SSE connections)")
+
+
+def decode_state(body: bytes | None) -> AssetScoreUpdate | None:
+    """The state in ``body``, or None for anything else (never an exception: the reader
+    must move on whatever the bytes)."""
+    try:
+        return AssetScoreUpdate.model_validate_json(body or b"")
+    except Exception:  # noqa: BLE001 - a hostile record is skipped, not raised
+        return None
 
 
 class Subscription:
@@ -112,9 +120,10 @@ class ScoreHub:
             include_in_schema=False,
         )
         async def on_score_state(message: KafkaMessage) -> None:
-            try:
-                state = AssetScoreUpdate.model_validate_json(message.body)
-            except ValidationError:
+            state = decode_state(message.body)
+            if state is None:
+                # Every ratings process reads every record, so none dead-letters it: the
+                # notifier's group does, once.
                 log.warning("unreadable asset-scores message at offset %s skipped",
                             getattr(message.raw_message, "offset", "?"))
                 return

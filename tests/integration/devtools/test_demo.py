@@ -96,14 +96,15 @@ async def test_demo_load_totals_match_the_generator(stack: Stack) -> None:
     summary = await eventually(rejected, lambda s: s["total"] >= 3)
     assert summary["by_reason"] == {"bot": 2, "unknown_asset": 1}
 
-    # A second --demo days later sends new live hits but does not replay history again
-    # (a later ``now`` gives other event ids, so a replay would double the counts).
-    later = {e.event_id for e in generate_history(now + timedelta(days=3)) if e.asset_id == deck}
+    # A second --demo on another day sends new live hits but does not replay history again
+    # (another ``now`` gives other event ids, so a replay would double the counts). The other
+    # day is three days back: envelopes dated in the future are refused at construction.
+    later = {e.event_id for e in generate_history(now - timedelta(days=3)) if e.asset_id == deck}
     assert later - {e.event_id for e in history}
     # Not capsys: FastStream binds a log handler to whatever sys.stdout is when a broker
     # starts, and capsys closes its stream under the services still running.
     with contextlib.redirect_stdout(io.StringIO()) as out:
-        await load_demo(stack.settings, ingest.url, now=now + timedelta(days=3))
+        await load_demo(stack.settings, ingest.url, now=now - timedelta(days=3))
     assert "history skipped" in out.getvalue()
     await eventually(lambda: stack.usage(LIVE_BEACON_ASSET, "all"),
                      lambda u: u["dwell"]["engaged_ms_total"] == beacon_engaged + 2 * live_engaged)

@@ -10,7 +10,7 @@ from typing import Any
 import httpx
 
 from harness.stack import Stack, eventually
-from harness.user_agents import UA_DESKTOP, UA_IPHONE
+from harness.user_agents import UA_DESKTOP, UA_GOOGLEBOT, UA_IPHONE
 
 DECK, SHEET = "pricing-deck", "quiet-sheet"
 OWNER = "olga.owner@example.com"
@@ -32,13 +32,13 @@ async def _events(client: httpx.AsyncClient, *events: dict[str, Any], ua: str = 
     assert r.status_code == 202, r.text
 
 
-async def _traffic(ingest_url: str) -> None:
+async def _traffic(ingest_url: str, key: dict[str, str]) -> None:
     """Today: five counted views (one more is a double-click), dwell on page 2 in two
     slices (one names no page: it takes its view's), two downloads. Three days ago: a view
     of page 3 with dwell. Ten days ago: a view of page 1."""
     now = datetime.now(timezone.utc)
     beacon_view, old_view = uuid.uuid4(), uuid.uuid4()
-    async with httpx.AsyncClient(base_url=ingest_url) as client:
+    async with httpx.AsyncClient(base_url=ingest_url, headers=key) as client:
         for viewer, page, ua in (("p1", 1, UA_DESKTOP), ("p2", 1, UA_IPHONE),
                                  ("p1", 2, UA_DESKTOP), ("p1", 2, UA_DESKTOP)):
             r = await client.get("/px.gif", params={"asset": DECK, "viewer": viewer, "page": page},
@@ -55,7 +55,8 @@ async def _traffic(ingest_url: str) -> None:
              "engaged_ms": 3000, "wall_ms": 4000, "source": "beacon"},
         )
         for viewer in ("p1", "p2"):
-            assert (await client.get(f"/d/{DECK}", params={"viewer": viewer})).status_code == 302
+            assert (await client.get(f"/d/{DECK}", params={"viewer": viewer},
+                                     headers={"user-agent": UA_DESKTOP})).status_code == 302
         three_days_ago = (now - timedelta(days=3)).isoformat()
         await _events(
             client,
@@ -71,9 +72,10 @@ async def _traffic(ingest_url: str) -> None:
 async def test_daily_usage_pages_and_recent_ratings_give_exact_figures(stack: Stack) -> None:
     await stack.ratings()
     await _catalog(stack)
+    key = await stack.ingest_key()  # the batch below names its viewers: a server integration
     ingest = await stack.ingest()
     await stack.aggregator()
-    await _traffic(ingest.url)
+    await _traffic(ingest.url, key)
     await eventually(lambda: stack.usage(DECK, "all"),
                      lambda u: u["views"] == 7 and u["downloads"] == 2
                      and u["dwell"]["engaged_ms_total"] == 23000)
@@ -163,7 +165,8 @@ async def test_unknown_assets_bad_parameters_and_signed_out_callers_are_refused(
 ) -> None:
     ratings = await stack.ratings()
     await _catalog(stack)
-    paths = ["/v1/assets/{}/usage/daily", "/v1/assets/{}/pages", "/v1/assets/{}/ratings/recent"]
+    paths = ["/v1/assets/{}/usage/daily", "/v1/assets/{}/pages", "/v1/assets/{}/ratings/recent",
+             "/v1/assets/{}/filtered"]
     async with httpx.AsyncClient(base_url=ratings.url) as anonymous:
         for path in paths:
             r = await anonymous.get(path.format(DECK))
@@ -186,3 +189,42 @@ async def test_unknown_assets_bad_parameters_and_signed_out_callers_are_refused(
         for window in ("7d", "30d", "90d", "120d", "all"):
             r = await client.get(f"/v1/assets/{DECK}/pages", params={"window": window})
             assert r.status_code == 200 and r.json()["window"] == window
+
+
+async def test_filtered_hits_are_readable_per_asset_and_per_reason(stack: Stack) -> None:
+    """Googlebot's pixel hits on the deck and a hit on an asset nobody has: refused at the
+    edge, kept with their reason, counted per asset and per reason, never as views."""
+    await stack.ratings()
+    await _catalog(stack)
+    ingest = await stack.ingest()
+    await stack.aggregator()
+    async with httpx.AsyncClient(base_url=ingest.url) as client:
+        for asset, ua in ((DECK, UA_GOOGLEBOT), (DECK, UA_GOOGLEBOT), (DECK, UA_GOOGLEBOT),
+                          (DECK, UA_DESKTOP), ("no-such-deck", UA_DESKTOP)):
+            r = await client.get("/px.gif", params={"asset": asset}, headers={"user-agent": ua})
+            assert r.status_code == 200
+    everything = await eventually(stack.rejected_summary, lambda s: s["total"] == 4)
+    assert everything["by_reason"] == {"bot": 3, "unknown_asset": 1}
+
+    async with await stack.client("sales") as client:
+        r = await client.get(f"/v1/assets/{DECK}/filtered")
+        assert r.status_code == 200, r.text
+        today = datetime.now(timezone.utc).date()
+        assert r.json() == {
+            "asset_id": DECK, "window": "120d",
+            "since": (today - timedelta(days=119)).isoformat(),
+            "total": 3, "by_reason": {"bot": 3},
+            "reasons": [{"reason": "bot", "count": 3, "label": "bots"}],
+        }
+        quiet = (await client.get(f"/v1/assets/{SHEET}/filtered", params={"window": "7d"})).json()
+        assert (quiet["total"], quiet["reasons"]) == (0, [])
+
+        one = (await client.get("/v1/rejected-events/summary",
+                                params={"asset": DECK, "window": "30d"})).json()
+        assert (one["asset_id"], one["total"], one["by_reason"]) == (DECK, 3, {"bot": 3})
+        unknown = (await client.get("/v1/rejected-events/summary",
+                                    params={"asset": "no-such-deck"})).json()
+        assert unknown["reasons"] == [
+            {"reason": "unknown_asset", "count": 1, "label": "unknown asset"}]
+    # The one real view counted; the bots did not.
+    assert (await stack.usage(DECK))["views"] == 1

@@ -3,7 +3,13 @@
 from __future__ import annotations
 
 from harness.user_agents import UA_DESKTOP, UA_GOOGLEBOT, UA_IPAD, UA_IPHONE
-from services.ingest.enrich import device_from_user_agent, referrer_host, tracking_refused
+from services.ingest.enrich import (
+    classify,
+    device_from_user_agent,
+    referrer_host,
+    tracking_refused,
+)
+from services.ingest.fastpath import fast_device
 from shared.events import DeviceClass
 
 
@@ -35,3 +41,9 @@ def test_linux_desktops_are_desktops() -> None:
     linux = ("Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) "
              "Chrome/120.0.0.0 Safari/537.36")
     assert device_from_user_agent(linux).device_class is DeviceClass.DESKTOP
+
+
+def test_the_common_browsers_take_the_fast_path_with_the_full_parse_s_answer() -> None:
+    for agent in (UA_IPHONE, UA_IPAD, UA_DESKTOP):
+        assert fast_device(agent) == classify(agent) == device_from_user_agent(agent)
+    assert fast_device(UA_GOOGLEBOT) is None

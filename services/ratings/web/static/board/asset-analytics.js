@@ -192,6 +192,15 @@
     });
   }
 
+  // What was kept out of the counts over the usage chart's 120 days, per reason (bots,
+  // suspect, limited, ...): the labels come with the counts from /filtered.
+  function drawFiltered(body) {
+    $("filtered-summary").textContent = body.total
+      ? F.int(body.total) + (body.total === 1 ? " hit" : " hits") + " filtered (" +
+        body.reasons.map(function (r) { return F.int(r.count) + " " + r.label; }).join(", ") + ")"
+      : "No hits filtered.";
+  }
+
   function drawRatings() {
     var w = ratingWindows && ratingWindows.windows[$("ratings-window").value];
     if (!w) return;
@@ -326,6 +335,7 @@
     root.dataset.ready = "false";
     return Promise.all([
       F.getJson(base + "/usage/daily?days=120").then(drawUsage, failed("usage-summary")),
+      F.getJson(base + "/filtered?window=120d").then(drawFiltered, failed("filtered-summary")),
       F.getJson(base + "/score").then(function (body) { ratingWindows = body; drawRatings(); },
                                        failed("ratings-summary")),
       F.getJson(base + "/ratings/recent?limit=10").then(drawRecent, failed("ratings-summary")),
