@@ -3,6 +3,8 @@
 A command asks for a change; the ratings service alone decides whether it happens (the
 rater and asset must exist, owners cannot rate their own assets) and records the outcome
 as a rating event. ``command_id`` makes redelivery harmless: each id is applied once.
+Ingest signs each command's exact bytes (shared/command_signing.py) and the ratings
+service applies only signed ones: the bus is not trusted with the rater's identity.
 """
 
 from __future__ import annotations

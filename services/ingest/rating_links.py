@@ -13,6 +13,7 @@ The edge checks the signature, expiry, stars and asset, then publishes a
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import hashlib
 import logging
@@ -27,8 +28,10 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from prometheus_client import Counter
 from pydantic import ValidationError
 
+from shared.command_signing import command_key, signature_headers
 from shared.commands import COMMENT_MAX_CHARS, RatingCommand
 from shared.events import utcnow
+from shared.kafka import publish_keyed
 from shared.signing import EXPIRED, verify_rating_link
 
 from . import deps
@@ -164,8 +167,15 @@ async def record_rating(asset_id: str, stars: str, request: Request) -> Response
         return _refusal(request, _Refused(422, "invalid", "We could not save this note",
                                           "It contains characters Glassboard cannot store."))
     try:
-        await deps.publisher(request).send(request.app.state.settings.topics.rating_commands.name,
-                                           command.asset_id, command.model_dump_json().encode())
+        # Signed over the exact bytes: the ratings service applies only what ingest signed.
+        body = command.model_dump_json().encode()
+        settings = request.app.state.settings
+        publisher = deps.publisher(request)
+        await asyncio.wait_for(publish_keyed(
+            publisher.broker, settings.topics.rating_commands.name, [(command.asset_id, body)],
+            headers=signature_headers(
+                command_key(settings.signing_secret.get_secret_value()), body),
+        ), publisher.timeout)
     except Exception:  # noqa: BLE001 - the rater gets a page that lets them retry
         RATING_LINKS.labels("publish_failed").inc()
         log.exception("rating command not acknowledged by the broker")

@@ -31,7 +31,8 @@ def make_lifespan(settings: RatingsSettings) -> Callable[[FastAPI], AbstractAsyn
         app.state.outbox = OutboxRelay(app.state.pool, broker, settings.topics.events.name)
         # Subscribers must be registered before the broker starts.
         subscribe_rating_commands(broker, settings.topics, app.state.pool, app.state.outbox,
-                                  group_options(settings.kafka_session_timeout_ms))
+                                  group_options(settings.kafka_session_timeout_ms),
+                                  signing_secret=settings.signing_secret.get_secret_value())
         app.state.score_hub = ScoreHub()
         app.state.score_hub.listen(broker, settings.topics)
         await broker.start()

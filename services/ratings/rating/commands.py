@@ -9,13 +9,17 @@ Nothing is ever lost: a failure we may recover from (database down, deadlock) ra
 FastStream nacks, and the consumer rewinds to retry the same command. Nothing loops
 either: a command we can never apply (unreadable, or its values refused by PostgreSQL:
 shared/dead_letter.py) goes to the dead-letter topic with the reason, and is acknowledged.
+
+The bus is not trusted with identity: a command is applied only when it carries ingest's
+signature over its exact bytes (shared/command_signing.py). An unsigned or forged one is
+dead-lettered with the reason "unsigned" or "bad signature", before it is even decoded.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -25,6 +29,7 @@ from faststream.kafka import KafkaBroker
 from faststream.kafka.annotations import KafkaMessage
 from pydantic import ValidationError
 
+from shared.command_signing import command_key, verify_command
 from shared.commands import RatingCommand
 from shared.dead_letter import dead_letter, tied_to_record
 from shared.events import Source, in_sane_range
@@ -91,8 +96,17 @@ class _Unusable:
     reason: str
 
 
-async def _handle(pool: asyncpg.Pool, outbox: OutboxRelay, body: bytes) -> Outcome | _Unusable:
-    """The outcome of applying ``body``, or why it can never be applied."""
+async def _handle(
+    pool: asyncpg.Pool, outbox: OutboxRelay, body: bytes, *, key: bytes,
+    headers: Iterable[tuple[str, bytes | str | None]] | None,
+) -> Outcome | _Unusable:
+    """The outcome of applying ``body``, or why it can never be applied.
+
+    The signature is checked first: a forged command is never decoded, let alone applied.
+    """
+    refused = verify_command(key, body, headers)
+    if refused is not None:
+        return _Unusable(refused)
     command, reason = _decode(body)
     if command is None:
         return _Unusable(f"unreadable rating command: {reason}")
@@ -122,9 +136,14 @@ async def _raw(message: Any) -> None:
 
 def subscribe_rating_commands(
     broker: KafkaBroker, topics: Topics, pool: asyncpg.Pool, outbox: OutboxRelay,
-    group: Mapping[str, int],
+    group: Mapping[str, int], *, signing_secret: str,
 ) -> None:
-    """Register the consumer; call before ``broker.start()``."""
+    """Register the consumer; call before ``broker.start()``.
+
+    ``signing_secret`` is ``GLASSBOARD_SIGNING_SECRET``, the same as ingest's: commands
+    are checked against the key derived from it (shared/command_signing.py).
+    """
+    key = command_key(signing_secret)
 
     @broker.subscriber(  # type: ignore[call-overload]
         topics.rating_commands.name,
@@ -137,9 +156,10 @@ def subscribe_rating_commands(
     )
     async def on_rating_command(message: KafkaMessage) -> None:
         try:
-            outcome = await _handle(pool, outbox, message.body)
+            record = message.raw_message
+            outcome = await _handle(pool, outbox, message.body, key=key,
+                                    headers=getattr(record, "headers", None))
             if isinstance(outcome, _Unusable):
-                record = message.raw_message
                 await dead_letter(broker, topics.events_dlq.name, record, outcome.reason)
                 log.warning("rating command dead-lettered: %s", outcome.reason[:300],
                             extra={"topic": getattr(record, "topic", None),

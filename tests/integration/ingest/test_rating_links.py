@@ -16,6 +16,7 @@ import httpx
 from aiokafka import AIOKafkaProducer
 
 from harness.stack import Stack, consume_all, eventually
+from shared.command_signing import SIGNATURE_HEADER, command_key, sign_command
 from shared.commands import RatingCommand
 from shared.signing import rating_link_url
 
@@ -210,10 +211,14 @@ async def test_unreadable_and_repeated_commands_never_block_the_consumer(stack: 
     await producer.start()
     try:
         topic = stack.settings.topics.rating_commands.name
+        key = command_key(stack.settings.signing_secret.get_secret_value())
         for value in (b"{not json", json.dumps({"asset_id": "pricing-sheet", "stars": 9}).encode(),
                       command.model_dump_json().encode(), command.model_dump_json().encode(),
                       later.model_dump_json().encode()):
-            await producer.send_and_wait(topic, value, key=b"pricing-sheet")
+            # Signed as ingest signs: the consumer must get past unreadable ones too.
+            sig = sign_command(key, value).encode()
+            await producer.send_and_wait(topic, value, key=b"pricing-sheet",
+                                         headers=[(SIGNATURE_HEADER, sig)])
     finally:
         await producer.stop()
     await eventually(lambda: _my_rating(stack, s["rater_token"]), lambda m: m["stars"] == 1)

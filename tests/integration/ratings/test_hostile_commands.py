@@ -1,9 +1,11 @@
 """Hostile records on ``rating-commands`` among valid ones, on the real broker and
 PostgreSQL: each goes to the dead-letter topic with its reason, every valid command is
-applied exactly once, and group ``ratings`` commits past every record (lag zero)."""
+applied exactly once, and group ``ratings`` commits past every record (lag zero). Every
+record is signed as ingest signs it, so each one reaches decoding and the database."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import random
 import uuid
@@ -13,8 +15,9 @@ from harness.db import fetch
 from harness.hostile import pick
 from harness.lag import lag_is_zero
 from harness.stack import Stack, consume_all, eventually
+from shared.command_signing import command_key, signature_headers
 from shared.commands import RatingCommand
-from shared.kafka import make_broker, publish_keyed
+from shared.kafka import make_broker
 
 
 def hostile(i: int, rater: int) -> bytes:
@@ -50,8 +53,12 @@ async def test_hostile_commands_are_dead_lettered_and_valid_ones_applied_once(
     broker = make_broker(settings.kafka_bootstrap_servers)
     await broker.start()
     try:
-        await publish_keyed(broker, settings.topics.rating_commands.name,
-                            [("pricing-sheet", v) for v in mixed])
+        key = command_key(settings.signing_secret.get_secret_value())
+        acks = [await broker.publish(v, settings.topics.rating_commands.name,
+                                     key=b"pricing-sheet", headers=signature_headers(key, v),
+                                     no_confirm=True)
+                for v in mixed]
+        await asyncio.gather(*acks)
     finally:
         await broker.stop()
 
