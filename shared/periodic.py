@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from abc import ABC, abstractmethod
 from collections.abc import Awaitable, Callable
 from typing import Protocol
 
@@ -19,7 +20,7 @@ __all__ = ["BackgroundLoop", "Drain", "Periodic", "stop_all"]
 log = logging.getLogger(__name__)
 
 
-class BackgroundLoop:
+class BackgroundLoop(ABC):
     """One named asyncio task, started once and cancelled on stop."""
 
     def __init__(self, name: str) -> None:
@@ -36,8 +37,9 @@ class BackgroundLoop:
                 await self._task
             self._task = None
 
+    @abstractmethod
     async def _run(self) -> None:
-        raise NotImplementedError
+        """The loop itself; it runs until cancelled."""
 
 
 class Periodic(BackgroundLoop):
