@@ -52,10 +52,12 @@ class Publisher:
         for record in rejected:
             metrics.EVENTS_REJECTED.labels(record.reason.value).inc()
 
-    async def send(self, topic: str, asset_id: str, value: bytes) -> None:
+    async def send(self, topic: str, asset_id: str, value: bytes,
+                   headers: dict[str, str] | None = None) -> None:
         """One record, keyed by its asset, acknowledged within the timeout."""
         await asyncio.wait_for(
-            publish_keyed(self.broker, topic, [(asset_id, value)]), self.timeout
+            publish_keyed(self.broker, topic, [(asset_id, value)], headers=headers),
+            self.timeout,
         )
 
     def reject_later(self, records: Sequence[RejectedEvent]) -> None:

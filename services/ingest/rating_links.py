@@ -13,7 +13,6 @@ The edge checks the signature, expiry, stars and asset, then publishes a
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import hashlib
 import logging
@@ -31,7 +30,6 @@ from pydantic import ValidationError
 from shared.command_signing import command_key, signature_headers
 from shared.commands import COMMENT_MAX_CHARS, RatingCommand
 from shared.events import utcnow
-from shared.kafka import publish_keyed
 from shared.signing import EXPIRED, verify_rating_link
 
 from . import deps
@@ -170,12 +168,10 @@ async def record_rating(asset_id: str, stars: str, request: Request) -> Response
         # Signed over the exact bytes: the ratings service applies only what ingest signed.
         body = command.model_dump_json().encode()
         settings = request.app.state.settings
-        publisher = deps.publisher(request)
-        await asyncio.wait_for(publish_keyed(
-            publisher.broker, settings.topics.rating_commands.name, [(command.asset_id, body)],
+        await deps.publisher(request).send(
+            settings.topics.rating_commands.name, command.asset_id, body,
             headers=signature_headers(
-                command_key(settings.signing_secret.get_secret_value()), body),
-        ), publisher.timeout)
+                command_key(settings.signing_secret.get_secret_value()), body))
     except Exception:  # noqa: BLE001 - the rater gets a page that lets them retry
         RATING_LINKS.labels("publish_failed").inc()
         log.exception("rating command not acknowledged by the broker")

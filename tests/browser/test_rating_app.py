@@ -34,7 +34,6 @@ skip_module_without_chromium()
 
 import asyncpg  # noqa: E402
 import httpx  # noqa: E402
-from fastapi import FastAPI  # noqa: E402
 from playwright.async_api import (  # noqa: E402
     BrowserContext,
     Locator,
@@ -91,10 +90,7 @@ class Phone:
         return self.ratings.url
 
     def mailer(self) -> Any:
-        # RunningServer keeps the uvicorn server; its config holds the FastAPI app itself.
-        app = self.ratings.server.config.app
-        assert isinstance(app, FastAPI)
-        return app.state.mailer
+        return self.ratings.app.state.mailer
 
     async def rating(self, asset_id: str) -> dict[str, Any]:
         async with httpx.AsyncClient(

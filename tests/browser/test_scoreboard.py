@@ -29,7 +29,6 @@ from harness.paths import SCREENSHOTS
 skip_module_without_chromium()
 
 import httpx  # noqa: E402
-from fastapi import FastAPI  # noqa: E402
 from playwright.async_api import BrowserContext, Locator, Page, async_playwright, expect  # noqa: E402
 
 from harness.stack import RunningServer, Stack, eventually  # noqa: E402
@@ -85,9 +84,7 @@ class Board:
         return self.ratings.url
 
     def mailer(self) -> Any:
-        app = self.ratings.server.config.app
-        assert isinstance(app, FastAPI)
-        return app.state.mailer
+        return self.ratings.app.state.mailer
 
     async def views(self, asset_id: str, n: int, *, page: int | None = None) -> None:
         async with httpx.AsyncClient(base_url=self.ingest.url) as client:

@@ -8,7 +8,7 @@ import asyncpg
 
 from devtools.settings import StackSettings
 
-__all__ = ["event_rows", "fetch", "fetchval", "views"]
+__all__ = ["event_rows", "fetch", "fetchval", "refuse_rows", "views"]
 
 
 async def fetch(settings: StackSettings, sql: str, *args: Any) -> list[dict[str, Any]]:
@@ -37,3 +37,22 @@ async def views(settings: StackSettings, asset: str) -> int:
     return int(await fetchval(
         settings, "SELECT coalesce(sum(views), 0) FROM usage_daily WHERE asset_id = $1 "
                   "AND device_class = 'all'", asset))
+
+
+async def refuse_rows(settings: StackSettings, table: str, column: str, message: str) -> None:
+    """Make PostgreSQL refuse any row of ``table`` whose ``column`` is 'poison' (SQLSTATE
+    22000, a data error): a stand-in for any value it refuses although it passed validation."""
+    conn = await asyncpg.connect(settings.database_url)
+    try:
+        await conn.execute(f"""
+            CREATE FUNCTION refuse_poison() RETURNS trigger LANGUAGE plpgsql AS $$
+            BEGIN
+                IF NEW.{column} = 'poison' THEN
+                    RAISE EXCEPTION '{message}' USING ERRCODE = '22000';
+                END IF;
+                RETURN NEW;
+            END $$;
+            CREATE TRIGGER refuse_poison BEFORE INSERT ON {table}
+            FOR EACH ROW EXECUTE FUNCTION refuse_poison();""")
+    finally:
+        await conn.close()

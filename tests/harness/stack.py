@@ -52,6 +52,11 @@ class RunningServer:
         self.url = f"http://127.0.0.1:{port}"
         self._task: asyncio.Task[None] | None = None
 
+    @property
+    def app(self) -> Any:
+        """The ASGI app this server runs (uvicorn's config holds it), e.g. to reach its state."""
+        return self.server.config.app
+
     async def start(self) -> RunningServer:
         self._task = asyncio.create_task(self.server.serve())
         while not self.server.started:

@@ -10,10 +10,9 @@ import signal
 import subprocess
 import sys
 
-import asyncpg
 from aiokafka import AIOKafkaConsumer
 
-from harness.db import event_rows
+from harness.db import event_rows, refuse_rows
 from harness.events import NOW, make_events, publish, publish_raw
 from harness.stack import Stack, consume_all, eventually
 from shared.events import EventEnvelope, Source
@@ -159,21 +158,7 @@ async def test_an_event_the_database_refuses_is_isolated_and_the_rest_still_coun
 ) -> None:
     await stack.add_asset("pricing")
     await stack.ratings()
-    conn = await asyncpg.connect(stack.settings.database_url)
-    try:
-        # Stand-in for any value PostgreSQL refuses although it passed validation.
-        await conn.execute("""
-            CREATE FUNCTION refuse_poison() RETURNS trigger LANGUAGE plpgsql AS $$
-            BEGIN
-                IF NEW.viewer_key = 'poison' THEN
-                    RAISE EXCEPTION 'poisoned value' USING ERRCODE = '22000';
-                END IF;
-                RETURN NEW;
-            END $$;
-            CREATE TRIGGER refuse_poison BEFORE INSERT ON events
-            FOR EACH ROW EXECUTE FUNCTION refuse_poison();""")
-    finally:
-        await conn.close()
+    await refuse_rows(stack.settings, "events", "viewer_key", "poisoned value")
     await stack.aggregator()
     events = make_events("pricing", 6)
     poison = EventEnvelope(type="view", asset_id="pricing", viewer_id="poison", occurred_at=NOW,

@@ -7,9 +7,7 @@ from __future__ import annotations
 import json
 import random
 
-import asyncpg
-
-from harness.db import fetchval
+from harness.db import fetchval, refuse_rows
 from harness.events import NOW, make_events
 from harness.hostile import pick
 from harness.lag import lag_is_zero
@@ -95,21 +93,7 @@ async def test_a_rejection_the_database_refuses_is_isolated_and_the_rest_are_kep
     stack: Stack,
 ) -> None:
     settings = stack.settings
-    conn = await asyncpg.connect(settings.database_url)
-    try:
-        # Stand-in for any value PostgreSQL refuses although it passed validation.
-        await conn.execute("""
-            CREATE FUNCTION refuse_poison() RETURNS trigger LANGUAGE plpgsql AS $$
-            BEGIN
-                IF NEW.detail = 'poison' THEN
-                    RAISE EXCEPTION 'poisoned rejection' USING ERRCODE = '22000';
-                END IF;
-                RETURN NEW;
-            END $$;
-            CREATE TRIGGER refuse_poison BEFORE INSERT ON rejected_events
-            FOR EACH ROW EXECUTE FUNCTION refuse_poison();""")
-    finally:
-        await conn.close()
+    await refuse_rows(stack.settings, "rejected_events", "detail", "poisoned rejection")
     await stack.aggregator()
     bodies = [json.dumps({"reason": "bot", "detail": d, "asset_id": "a"}).encode()
               for d in ("crawler", "crawler", "poison", "crawler")]
