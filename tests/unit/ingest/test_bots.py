@@ -105,31 +105,25 @@ async def test_new_user_agents_are_parsed_off_the_event_loop() -> None:
              f"(KHTML, like Gecko) Chrome/12{n % 10}.0.{n}.9 Mobile Safari/537.36"
              for n in range(60)]
     await asyncio.wrap_future(enrich.warm_up())  # the worker process has loaded its parsers
-    gaps: list[float] = []
-    stop = asyncio.Event()
-
-    async def ticker() -> None:
-        last = time.perf_counter()
-        while not stop.is_set():
-            await asyncio.sleep(0.001)
-            now = time.perf_counter()
-            gaps.append(now - last)
-            last = now
-
-    ticking = asyncio.create_task(ticker())
     try:
-        started = time.perf_counter()
+        started, cpu_started = time.perf_counter(), time.process_time()
         devices = [await device_for(agent) for agent in fresh]
         parse_seconds = time.perf_counter() - started
+        # CPU this process (the event loop's) spent meanwhile: a parse done here would show.
+        cpu_here = time.process_time() - cpu_started
         # Concurrent hits with one new User-Agent share one parse.
         twice = await asyncio.gather(*(device_for(fresh[0] + " x") for _ in range(5)))
     finally:
-        stop.set()
-        await ticking
         enrich.shutdown()
     assert devices == [classify(agent) for agent in fresh]
     assert all(d.device_class is DeviceClass.PHONE for d in devices)
     assert len({id(d) for d in twice}) == 1
-    # 60 parses took ~0.3 s or more, yet the loop never stalled for even one of them.
+    # 60 parses took ~0.3 s or more, yet this process did almost none of that work: the
+    # parses ran in the worker. (CPU time, not loop gaps: on a loaded 2-core machine the OS
+    # may pause the loop for tens of ms whatever it runs, which made a gap bound flaky.)
     assert parse_seconds > 0.1
-    assert max(gaps) < 0.05, max(gaps)
+    started = time.process_time()
+    for agent in fresh:
+        classify(agent + " again")  # the same parses done here, uncached, for scale
+    cost_here = time.process_time() - started
+    assert cpu_here < cost_here / 4, (cpu_here, cost_here)
