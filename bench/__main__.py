@@ -33,7 +33,7 @@ from .procs import Children
 from .report import AggregatorFigures, LatencyFigures, Report, machine_lines
 from .workload import asset_ids, generate_events
 
-PHASES = ("http", "aggregator", "latency", "bots")
+PHASES = ("http", "aggregator", "latency", "bots", "office")
 
 
 @dataclass(frozen=True)
@@ -149,6 +149,15 @@ async def _bots_phase(infra: Infra, children: Children, o: Options, report: Repo
     report.bots = await asyncio.to_thread(measure, classify, items)
 
 
+async def _office_phase(infra: Infra, children: Children, o: Options, report: Report) -> None:
+    from .office_nat import OFFICE_ASSETS, OFFICE_PEOPLE, office_peak
+
+    assets = asset_ids(OFFICE_ASSETS, prefix="office")
+    settings = await infra.stack("office", assets)
+    _progress(f"office: {OFFICE_PEOPLE} people behind one NAT, their peak minute at once")
+    report.office = await office_peak(settings, children, assets)
+
+
 async def _postgres_version(dsn: str) -> str:
     conn = await asyncpg.connect(dsn)
     try:
@@ -166,7 +175,8 @@ async def _run(infra: Infra, o: Options, report: Report) -> None:
     try:
         report.machine = machine_lines(infra.description, await _postgres_version(infra.admin_dsn))
         phases = {"http": _http_phase, "aggregator": _aggregator_phase,
-                  "latency": _latency_phase, "bots": _bots_phase}
+                  "latency": _latency_phase, "bots": _bots_phase,
+                  "office": _office_phase}
         for name in o.phases:
             await phases[name](infra, children, o, report)
     finally:

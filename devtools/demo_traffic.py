@@ -357,10 +357,15 @@ def _split(rng: random.Random, total: int, parts: int) -> list[int]:
 
 
 def _session(
-    rng: random.Random, asset: DemoAsset, viewer: _Viewer, day: date
+    rng: random.Random, asset: DemoAsset, viewer: _Viewer, day: date, until: datetime
 ) -> list[EventEnvelope]:
+    """One visit starting on ``day`` in the viewer's time zone; none if it would start at or
+    after ``until`` (late on the last day, west of UTC: past ``now``, where an envelope's
+    time may not be)."""
     local, working = _local_moment(rng, day)
     start = local - timedelta(hours=viewer.utc_offset)
+    if start >= until:
+        return []
     asset_type = asset.asset.type
     channel = _channel(rng, viewer.kind, asset_type)
     session = _Session(rng, asset, viewer, _device(rng, viewer, channel, working),
@@ -452,7 +457,9 @@ def generate_history(
             audience = _AUDIENCE[asset.asset.type]
             for _ in range(_poisson(rng, _expected_sessions(asset, day, age))):
                 viewer = people.draw(rng, rng.choices(_KINDS, weights=audience)[0])
-                session = _session(rng, asset, viewer, day)
+                session = _session(rng, asset, viewer, day, last)
+                if not session:
+                    continue
                 start, end = session[0].occurred_at, session[-1].occurred_at
                 if start < first or end >= last:
                     continue  # whole sessions only: no dwell without its view

@@ -99,6 +99,10 @@ class RejectReason(StrEnum):
     BOT = "bot"
     INVALID = "invalid"
     RATE_LIMITED = "rate_limited"
+    #: Apple Mail Privacy Protection fetched the pixel: shown as a machine open.
+    MACHINE_OPEN = "machine_open"
+    #: A link scanner's hit (shared/scanners.py): kept, with its reason, out of the counts.
+    SUSPECT = "suspect"
 
 
 def in_sane_range(value: datetime) -> datetime:

@@ -24,6 +24,7 @@ pytest.register_assert_rewrite("harness")
 from devtools.settings import StackSettings  # noqa: E402
 from harness.infra import (  # noqa: E402
     TEMPLATE_DB,
+    TEST_LINK_BURST_WINDOW_SECONDS,
     TEST_SESSION_TIMEOUT_MS,
     Infra,
     docker_engine_running,
@@ -102,6 +103,9 @@ async def settings(infra: Infra, template_dsn: str) -> AsyncIterator[StackSettin
         catalog_refresh_seconds=0.5,
         # tansu makes a joining consumer wait half of this: 1 s instead of 5 s per join.
         kafka_session_timeout_ms=TEST_SESSION_TIMEOUT_MS,
+        # Tracked-link downloads wait 1.5 s for the burst rule instead of 12 s.
+        link_burst_window_seconds=TEST_LINK_BURST_WINDOW_SECONDS,
+        link_hold_margin_seconds=0.5,
     )
     await create_topics(settings.kafka_bootstrap_servers, settings.topics.all)
     yield settings

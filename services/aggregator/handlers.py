@@ -19,6 +19,7 @@ import asyncio
 import logging
 import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import date, datetime, timezone
 from typing import Any
 
@@ -36,11 +37,13 @@ from shared.topics import DLQ_REASON_HEADER, Topics
 
 from . import metrics
 from .decoding import decode_pairs, decode_records
+from .link_hold import LinkHold
 from .peer_sweep import PeerSweeper
 from .repo import apply_events, store_rejected
 from .score_state import ScoreContext
+from .settings import LinkBurst
 
-__all__ = ["register_consumers"]
+__all__ = ["Loops", "register_consumers"]
 
 log = logging.getLogger(__name__)
 
@@ -65,11 +68,20 @@ class ScoringDays:
             self._rescored_on = ctx.today
 
 
+@dataclass(frozen=True)
+class Loops:
+    """The background loops beside the consumers, for the caller to start and stop."""
+
+    sweeper: PeerSweeper
+    link_hold: LinkHold | None
+
+
 def register_consumers(
     broker: KafkaBroker, pool: asyncpg.Pool, topics: Topics, max_records: int,
-    prior_weight: float, group: Mapping[str, int],
-) -> PeerSweeper:
-    """Subscribe the consumers; returns the peer sweeper for the caller to start."""
+    prior_weight: float, group: Mapping[str, int], burst: LinkBurst | None,
+) -> Loops:
+    """Subscribe the consumers; returns the loops beside them, not started. ``burst``
+    None counts tracked-link hits at once, with no burst rule."""
     days = ScoringDays(prior_weight)
 
     async def publish_states(updates: Sequence[AssetScoreUpdate]) -> None:
@@ -77,6 +89,8 @@ def register_consumers(
                             [(u.asset_id, u.model_dump_json().encode()) for u in updates])
 
     sweeper = PeerSweeper(pool, days.context, publish_states)
+    hold = (LinkHold(pool, burst.rule, burst.margin, days.context, publish_states)
+            if burst else None)
     subscribe = dict(
         batch=True,
         max_records=max_records,
@@ -96,7 +110,7 @@ def register_consumers(
     @broker.subscriber(topics.events.name, group_id=topics.group_aggregator, **subscribe)  # type: ignore[call-overload]
     async def on_events(message: KafkaMessage) -> None:
         await _guarded(message, lambda records: _apply_event_batch(
-            broker, pool, topics, days, publish_states, records))
+            broker, pool, topics, days, publish_states, records, hold_links=hold is not None))
         sweeper.note_batch()
 
     @broker.subscriber(
@@ -105,7 +119,7 @@ def register_consumers(
     async def on_rejected(message: KafkaMessage) -> None:
         await _guarded(message, lambda records: _apply_rejected_batch(broker, pool, topics, records))
 
-    return sweeper
+    return Loops(sweeper, hold)
 
 
 async def _skip_decoding(message: Any) -> None:
@@ -146,6 +160,8 @@ async def _apply_event_batch(
     broker: KafkaBroker, pool: asyncpg.Pool, topics: Topics, days: ScoringDays,
     publish_states: Callable[[Sequence[AssetScoreUpdate]], Awaitable[None]],
     records: Sequence[Any],
+    *,
+    hold_links: bool,
 ) -> None:
     events, bad = decode_records(records, EventEnvelope)
     if bad:
@@ -155,14 +171,16 @@ async def _apply_event_batch(
     try:
         with db_timer("aggregator", "apply_batch"):
             async with pool.acquire() as conn, conn.transaction():
-                updates = await apply_events(conn, events, invalid, scoring)
+                updates = await apply_events(conn, events, invalid, scoring,
+                                             hold_links=hold_links)
     except Exception as exc:
         if not tied_to_record(exc):
             raise
         # A value PostgreSQL (or the scoring) refuses although it passed validation must
         # not block the partition: apply one event per transaction, dead-letter the failures.
         log.warning("batch hit a record's fault; isolating the bad events", exc_info=True)
-        updates = await _apply_one_by_one(broker, pool, topics, events, invalid, scoring)
+        updates = await _apply_one_by_one(broker, pool, topics, events, invalid, scoring,
+                                          hold_links=hold_links)
     days.committed(scoring)
     if updates:
         await publish_states(updates)
@@ -178,6 +196,8 @@ async def _apply_one_by_one(
     events: Sequence[EventEnvelope],
     invalid: Sequence[RejectedEvent],
     scoring: ScoreContext,
+    *,
+    hold_links: bool,
 ) -> list[AssetScoreUpdate]:
     latest: dict[str, AssetScoreUpdate] = {}
     async with pool.acquire() as conn:
@@ -186,7 +206,8 @@ async def _apply_one_by_one(
         for event in events:
             try:
                 async with conn.transaction():
-                    updates = await apply_events(conn, [event], [], scoring)
+                    updates = await apply_events(conn, [event], [], scoring,
+                                                 hold_links=hold_links)
             except Exception as exc:
                 if not tied_to_record(exc):
                     raise  # an outage: the whole batch replays, counted once by event_id

@@ -11,8 +11,7 @@ from shared.kafka import group_options, make_broker
 from shared.observability import LagReporter, OpsServer, readiness
 from shared.periodic import stop_all
 
-from .handlers import register_consumers
-from .peer_sweep import PeerSweeper
+from .handlers import Loops, register_consumers
 from .retention import RetentionJob, start_retention
 from .settings import AggregatorSettings
 
@@ -35,7 +34,7 @@ class AggregatorService:
         self.broker = make_broker(settings.kafka_bootstrap_servers, service="aggregator",
                                   linger_ms=1)
         self.pool: asyncpg.Pool | None = None
-        self.sweeper: PeerSweeper | None = None
+        self.loops: Loops | None = None
         self.retention: RetentionJob | None = None
         self.lag = LagReporter(self.broker)
         self.ops = (
@@ -47,13 +46,15 @@ class AggregatorService:
     async def start(self) -> None:
         _tune_gc_for_batches()
         self.pool = await create_pool(self.settings.database_url, max_size=4)
-        self.sweeper = register_consumers(
+        self.loops = register_consumers(
             self.broker, self.pool, self.settings.topics, self.settings.aggregator_max_records,
             self.settings.rating_prior_weight,
-            group_options(self.settings.kafka_session_timeout_ms),
+            group_options(self.settings.kafka_session_timeout_ms), self.settings.link_burst,
         )
         await self.broker.start()
-        self.sweeper.start()
+        self.loops.sweeper.start()
+        if self.loops.link_hold is not None:
+            self.loops.link_hold.start()
         self.retention = start_retention(self.pool, self.settings)
         self.lag.start()
         if self.ops is not None:
@@ -61,7 +62,8 @@ class AggregatorService:
 
     async def stop(self) -> None:
         """Finish the batch in hand, commit, leave the group, then close the pool."""
-        await stop_all(self.lag, self.sweeper, self.retention, self.broker, self.ops)
+        loops = (self.loops.sweeper, self.loops.link_hold) if self.loops else ()
+        await stop_all(self.lag, *loops, self.retention, self.broker, self.ops)
         if self.pool is not None:
             await self.pool.close()
             self.pool = None

@@ -29,12 +29,21 @@ from .usage import (
     double_clicks,
     first_of_each_id,
     guard_key,
+    held_back,
     rating_deltas,
     split_countable,
     summarize,
 )
 
-__all__ = ["apply_events", "store_rejected"]
+__all__ = [
+    "apply_events",
+    "due_link_hits",
+    "engaged_clients",
+    "link_hits_around",
+    "mark_link_hits",
+    "rejected_event",
+    "store_rejected",
+]
 
 INSERT_NEW_EVENTS = """
 INSERT INTO events (event_id, type, asset_id, viewer_key, occurred_at, received_at,
@@ -120,6 +129,35 @@ ON CONFLICT (asset_id, day, stars) DO UPDATE SET
     ratings = rating_daily.ratings + excluded.ratings
 """
 
+HOLD_LINK_HITS = """
+INSERT INTO held_link_hits (event_id, client, asset_id, received_at, envelope)
+SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::timestamptz[], $5::text[]::jsonb[])
+ON CONFLICT (event_id) DO NOTHING
+"""
+
+SELECT_DUE_LINK_HITS = """
+SELECT event_id, client, asset_id, received_at, envelope FROM held_link_hits
+WHERE decision IS NULL AND held_at < now() - make_interval(secs => $1)
+ORDER BY held_at LIMIT $2 FOR UPDATE SKIP LOCKED
+"""
+
+SELECT_LINK_HITS_AROUND = """
+SELECT event_id, client, asset_id, received_at FROM held_link_hits
+WHERE client = any($1::text[]) AND received_at BETWEEN $2 AND $3
+"""
+
+SELECT_ENGAGED_CLIENTS = """
+SELECT DISTINCT viewer_key FROM events
+WHERE viewer_key = any($1::text[]) AND type = 'dwell' AND received_at BETWEEN $2 AND $3
+  AND coalesce(engaged_ms, 0) > 0
+"""
+
+MARK_LINK_HITS = """
+UPDATE held_link_hits h SET decision = d.decision, decided_at = now()
+FROM unnest($1::uuid[], $2::text[]) AS d(event_id, decision)
+WHERE h.event_id = d.event_id
+"""
+
 INSERT_REJECTED = """
 INSERT INTO rejected_events (event_id, reason, detail, asset_id, source, received_at, payload)
 SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[],
@@ -163,10 +201,13 @@ async def apply_events(
     events: Sequence[EventEnvelope],
     invalid: Sequence[RejectedEvent],
     scoring: ScoreContext,
+    *,
+    hold_links: bool = False,
 ) -> list[AssetScoreUpdate]:
     """Apply one batch inside the caller's transaction; returns the new state of every
     asset the batch names and of every peer whose score moved, for ``asset-scores``.
-    Replaying a batch changes no count."""
+    Replaying a batch changes no count. With ``hold_links``, tracked-link downloads are
+    held for the burst rule instead (link_hold.py releases them here, without it)."""
     events = first_of_each_id(events)
     batch_assets = sorted({e.asset_id for e in events})
     known = await known_assets(conn, batch_assets)
@@ -175,6 +216,11 @@ async def apply_events(
         conn,
         [*invalid, *(_rejection(event, reason.value) for event, reason in refused)],
     )
+    if hold_links:
+        held = [e for e in countable if held_back(e)]
+        if held:
+            await _hold(conn, held)
+            countable = [e for e in countable if not held_back(e)]
 
     new_ids: set[object] = set()
     if countable:
@@ -193,6 +239,39 @@ async def apply_events(
     return await refresh_scores(conn, touched, rerated, scoring)
 
 
+async def _hold(conn: asyncpg.Connection, held: Sequence[EventEnvelope]) -> None:
+    rows = sorted(((e.event_id, e.viewer_id, e.asset_id, e.received_at, e.model_dump_json())
+                   for e in held), key=lambda r: str(r[0]))
+    await conn.execute(HOLD_LINK_HITS, *_columns(rows, 5))
+
+
+async def due_link_hits(
+    conn: asyncpg.Connection, hold_seconds: float, limit: int
+) -> list[asyncpg.Record]:
+    """Held link hits older than ``hold_seconds``, locked for this transaction."""
+    return list(await conn.fetch(SELECT_DUE_LINK_HITS, hold_seconds, limit))
+
+
+async def link_hits_around(
+    conn: asyncpg.Connection, clients: Sequence[str], since: datetime, until: datetime
+) -> list[asyncpg.Record]:
+    """Every held link hit of ``clients`` received in [since, until], decided or not."""
+    return list(await conn.fetch(SELECT_LINK_HITS_AROUND, list(clients), since, until))
+
+
+async def engaged_clients(
+    conn: asyncpg.Connection, clients: Sequence[str], since: datetime, until: datetime
+) -> set[str]:
+    """The clients among ``clients`` that sent engaged time in [since, until]."""
+    rows = await conn.fetch(SELECT_ENGAGED_CLIENTS, list(clients), since, until)
+    return {r["viewer_key"] for r in rows}
+
+
+async def mark_link_hits(conn: asyncpg.Connection, decisions: dict[UUID, str]) -> None:
+    rows = sorted(decisions.items(), key=lambda kv: str(kv[0]))
+    await conn.execute(MARK_LINK_HITS, *_columns(rows, 2))
+
+
 _REJECTION_DETAIL = {
     RejectReason.UNKNOWN_ASSET.value: "no asset with this id",
     RejectReason.INVALID.value: "rating replaces one without saying when it was given",
@@ -200,10 +279,16 @@ _REJECTION_DETAIL = {
 
 
 def _rejection(event: EventEnvelope, reason: str) -> RejectedEvent:
+    detail = (event.device.browser or "bot") if reason == "bot" else _REJECTION_DETAIL[reason]
+    return rejected_event(event, RejectReason(reason), detail)
+
+
+def rejected_event(event: EventEnvelope, reason: RejectReason, detail: str) -> RejectedEvent:
+    """The rejected_events record of an event that will never count, without its viewer."""
     return RejectedEvent(
         event_id=event.event_id,
-        reason=reason,  # type: ignore[arg-type]
-        detail=(event.device.browser or "bot") if reason == "bot" else _REJECTION_DETAIL[reason],
+        reason=reason,
+        detail=detail,
         asset_id=event.asset_id,
         source=event.source,
         received_at=event.received_at,

@@ -42,6 +42,14 @@ DELETE FROM rejected_events WHERE event_id = any(ARRAY(
     FOR UPDATE SKIP LOCKED))
 """
 
+# A held link hit's row is its de-duplication record too (link_hold.py): it goes with the
+# raw events, and only once decided.
+DELETE_OLD_HELD = """
+DELETE FROM held_link_hits WHERE event_id = any(ARRAY(
+    SELECT event_id FROM held_link_hits WHERE received_at < $1 AND decision IS NOT NULL
+    LIMIT $2 FOR UPDATE SKIP LOCKED))
+"""
+
 
 @dataclass(frozen=True)
 class Pruned:
@@ -50,6 +58,7 @@ class Pruned:
     events: int = 0
     rejected: int = 0
     batches: int = 0
+    held_link_hits: int = 0
 
 
 @dataclass(frozen=True)
@@ -83,11 +92,12 @@ class RetentionJob(Periodic):
         events_before, rejected_before = self.policy.cutoffs(self._clock())
         events, batches_e = await self._delete(DELETE_OLD_EVENTS, events_before)
         rejected, batches_r = await self._delete(DELETE_OLD_REJECTED, rejected_before)
-        if events or rejected:
-            log.info("retention deleted %d events received before %s and %d rejected "
-                     "events received before %s", events, events_before.isoformat(),
-                     rejected, rejected_before.isoformat())
-        return Pruned(events, rejected, batches_e + batches_r)
+        held, batches_h = await self._delete(DELETE_OLD_HELD, events_before)
+        if events or rejected or held:
+            log.info("retention deleted %d events and %d held link hits received before %s "
+                     "and %d rejected events received before %s", events, held,
+                     events_before.isoformat(), rejected, rejected_before.isoformat())
+        return Pruned(events, rejected, batches_e + batches_r + batches_h, held)
 
     async def _delete(self, statement: str, before: datetime) -> tuple[int, int]:
         deleted = batches = 0

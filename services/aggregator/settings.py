@@ -4,12 +4,16 @@ long it keeps raw and refused events (docs/pipeline.md, "Retention")."""
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
+from datetime import timedelta
 
 from pydantic import Field, model_validator
 
+from shared.scanners import BurstRule
 from shared.settings import MetricsServerSettings, ScoringSettings
 
-__all__ = ["AggregatorSettings", "DAY_MS", "REDELIVERY_MARGIN_DAYS", "redelivery_days"]
+__all__ = ["AggregatorSettings", "DAY_MS", "LinkBurst", "REDELIVERY_MARGIN_DAYS",
+           "redelivery_days"]
 
 DAY_MS = 86_400_000
 
@@ -24,6 +28,14 @@ def redelivery_days(topic_retention_ms: int) -> int:
     """The longest a record of ``events`` can still be delivered after ingest received it,
     in whole days: the least ``EVENTS_RETENTION_DAYS`` may be."""
     return math.ceil(topic_retention_ms / DAY_MS) + REDELIVERY_MARGIN_DAYS
+
+
+@dataclass(frozen=True)
+class LinkBurst:
+    """The burst rule for tracked links, and how much longer than its window a hit waits."""
+
+    rule: BurstRule
+    margin: timedelta
 
 
 class AggregatorSettings(ScoringSettings, MetricsServerSettings):
@@ -44,6 +56,23 @@ class AggregatorSettings(ScoringSettings, MetricsServerSettings):
     retention_interval_seconds: float = Field(
         3600.0, gt=0, le=86_400, alias="RETENTION_INTERVAL_SECONDS")
     retention_batch_rows: int = Field(5000, ge=1, le=100_000, alias="RETENTION_BATCH_ROWS")
+
+    # The burst rule for tracked links (docs/tracking.md, "Machine opens and scanners"):
+    # links to LINK_BURST_LINKS distinct assets from one client within
+    # LINK_BURST_WINDOW_SECONDS are a scanner's. Each tracked-link download waits the window
+    # plus LINK_HOLD_MARGIN_SECONDS before it counts. LINK_BURST_LINKS=0 turns the rule off.
+    link_burst_links: int = Field(3, ge=0, le=100, alias="LINK_BURST_LINKS")
+    link_burst_window_seconds: float = Field(
+        10.0, gt=0, le=300, alias="LINK_BURST_WINDOW_SECONDS")
+    link_hold_margin_seconds: float = Field(2.0, ge=0, le=300, alias="LINK_HOLD_MARGIN_SECONDS")
+
+    @property
+    def link_burst(self) -> LinkBurst | None:
+        if self.link_burst_links < 2:
+            return None
+        return LinkBurst(
+            BurstRule(timedelta(seconds=self.link_burst_window_seconds), self.link_burst_links),
+            timedelta(seconds=self.link_hold_margin_seconds))
 
     @model_validator(mode="after")
     def _retention_outlives_redelivery(self) -> AggregatorSettings:

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
 from uuid import UUID
 
-from shared.events import DeviceClass, EventEnvelope, EventType, RejectReason
+from shared.events import DeviceClass, EventEnvelope, EventType, RejectReason, Source
 from shared.scores import RatingSummary
 
 __all__ = [
@@ -25,6 +25,7 @@ __all__ = [
     "double_clicks",
     "first_of_each_id",
     "guard_key",
+    "held_back",
     "rating_deltas",
     "rating_is_consistent",
     "rating_summary",
@@ -82,6 +83,14 @@ def rating_is_consistent(event: EventEnvelope) -> bool:
     if event.type != EventType.RATING:
         return True
     return (event.previous_stars is None) == (event.previous_rated_at is None)
+
+
+def held_back(event: EventEnvelope) -> bool:
+    """A tracked-link download waits for the burst rule (shared/scanners.py): a scanner
+    follows every link of a message at once. Without a viewer there is no client to group
+    by, so it counts at once."""
+    return (event.type == EventType.DOWNLOAD and event.source is Source.LINK
+            and event.viewer_id is not None)
 
 
 def guard_key(event: EventEnvelope) -> GuardKey | None:

@@ -11,6 +11,7 @@ from fastapi.middleware.cors import CORSMiddleware
 from shared.db import create_pool
 from shared.kafka import make_broker
 from shared.observability import ops_routes, readiness
+from shared.scanners import ScannerNetworks
 
 from .catalog import CatalogCache
 from .enrich import warm_up
@@ -42,7 +43,8 @@ def create_app(settings: IngestSettings) -> FastAPI:
         app.state.settings = settings
         app.state.keys = keys
         app.state.throttle = Throttle(settings)
-        app.state.pipeline = Pipeline(catalog, DailySalts(pool))
+        app.state.pipeline = Pipeline(
+            catalog, DailySalts(pool), ScannerNetworks(settings.scanner_networks.split(",")))
         app.state.publisher = publisher = Publisher(broker, settings.topics)
         try:
             yield

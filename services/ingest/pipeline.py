@@ -26,6 +26,7 @@ from shared.events import (
     Source,
     describe_errors,
 )
+from shared.scanners import ScannerNetworks, machine_open
 
 from .enrich import device_for, referrer_host
 from .incoming import check_event_time
@@ -43,6 +44,7 @@ __all__ = [
     "build_envelope",
     "check_bot",
     "check_catalog",
+    "check_scanner",
     "check_time",
     "identify_viewer",
     "invalid",
@@ -179,6 +181,25 @@ async def check_bot(hit: Hit, pipeline: Pipeline) -> Drop | None:
     return None
 
 
+#: The sources a mail scanner or Apple's image proxy can reach: an email's pixel and links,
+#: and a page script a scanner's browser ran. A server-side integration's address is its
+#: server's, so ``api`` hits are never judged by it.
+_SCANNED_SOURCES = frozenset({Source.PIXEL, Source.LINK, Source.BEACON})
+
+
+async def check_scanner(hit: Hit, pipeline: Pipeline) -> Drop | None:
+    """Apple's image proxy (``machine_open``) and mail scanners' networks (``suspect``):
+    not a person reading (shared/scanners.py). Before the bot rules, which would call
+    the proxy's bare User-Agent a bot."""
+    if hit.source not in _SCANNED_SOURCES:
+        return None
+    if hit.source is Source.PIXEL and (why := machine_open(hit.agent, hit.sender.ip)):
+        return _drop(hit, RejectReason.MACHINE_OPEN, why)
+    if network := pipeline.scanners.owner(hit.sender.ip):
+        return _drop(hit, RejectReason.SUSPECT, f"known scanner network: {network}")
+    return None
+
+
 async def identify_viewer(hit: Hit, pipeline: Pipeline) -> Drop | None:
     """The viewer the client named, else a daily-salted anonymous hash; none under DNT/GPC."""
     if hit.sender.tracking_refused:
@@ -191,7 +212,8 @@ async def identify_viewer(hit: Hit, pipeline: Pipeline) -> Drop | None:
 
 #: A step fills in the hit, or drops it by returning why.
 Step = Callable[[Hit, "Pipeline"], Awaitable[Drop | None]]
-STEPS: tuple[Step, ...] = (check_time, check_catalog, check_bot, identify_viewer)
+STEPS: tuple[Step, ...] = (check_time, check_catalog, check_scanner, check_bot,
+                           identify_viewer)
 
 
 def build_envelope(hit: Hit) -> EventEnvelope:
@@ -215,6 +237,7 @@ class Pipeline:
 
     catalog: Catalog
     salts: Salts
+    scanners: ScannerNetworks = field(default_factory=ScannerNetworks)
 
     async def decide(self, hit: Hit) -> EventEnvelope | Drop:
         """Run every step in order on ``hit``; the first to drop it decides why."""

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import base64
 import logging
-from collections.abc import Callable, Iterable
-from typing import Any
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any, NamedTuple
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
@@ -84,19 +84,46 @@ def _page(raw: str | None) -> int | None:
 _LimitedHit = tuple[str | None, Source | None, dict[str, Any]]
 
 
+class Limited(NamedTuple):
+    """A request over a limit: the seconds to wait (``Retry-After``) and which limit."""
+
+    seconds: int
+    bucket: Bucket
+
+
+async def _client(request: Request) -> str:
+    salt = await deps.pipeline(request).salts.for_day(utcnow().date())
+    return client_key(salt, request.client.host if request.client else "")
+
+
+def _views_per_asset(hits: Iterable[_LimitedHit]) -> dict[str, int]:
+    """How many views and downloads each asset gets from these hits (the asset limit)."""
+    counts: dict[str, int] = {}
+    for asset_id, _, payload in hits:
+        kind = payload.get("type") if isinstance(payload, Mapping) else None
+        if asset_id and kind in ("view", "download"):
+            counts[asset_id] = counts.get(asset_id, 0) + 1
+    return counts
+
+
 async def _over_limit(
     request: Request, bucket: Bucket, who: str | None, cost: int,
     hits: Callable[[], Iterable[_LimitedHit]],
-) -> int | None:
-    """Spend ``cost`` of ``who``'s ``bucket`` (the client's when ``who`` is None). Over the
-    limit: the seconds to wait, each hit counted as ``rate_limited`` in the metrics and, up
-    to a cap a second, kept on ``events-rejected``; the client is not kept waiting for that.
-    """
-    if who is None:
-        salt = await deps.pipeline(request).salts.for_day(utcnow().date())
-        who = client_key(salt, request.client.host if request.client else "")
+) -> Limited | None:
+    """Spend ``cost`` of ``who``'s ``bucket`` (the client's when ``who`` is None), and on
+    keyless paths the client's limit per asset for each asset's views and downloads. Over
+    a limit: which, and the seconds to wait; each hit counted as ``rate_limited`` in the
+    metrics and, up to a cap a second, kept on ``events-rejected``; the client is not kept
+    waiting for that."""
+    who = who or await _client(request)
     throttle = deps.throttle(request)
     retry = await throttle.retry_after(bucket, who, cost)
+    if retry is None and bucket is not Bucket.API_KEY:
+        for asset, n in _views_per_asset(hits()).items():
+            retry = await throttle.retry_after(Bucket.ASSET, f"{who}:{asset}", n)
+            if retry is not None:
+                bucket = Bucket.ASSET
+                break
     if retry is None:
         return None
     metrics.RATE_LIMITED.labels(bucket.value).inc(cost)
@@ -108,7 +135,7 @@ async def _over_limit(
         records.append(rejection(RejectReason.RATE_LIMITED, f"over the {bucket.value} limit",
                                  asset_id, source, payload))
     deps.publisher(request).reject_later(records)
-    return retry
+    return Limited(retry, bucket)
 
 
 def _link_payload(event_type: str, asset_id: str, page: str | None) -> dict[str, object]:
@@ -125,10 +152,10 @@ async def pixel(request: Request) -> Response:
         return _gif()
     try:
         asset_id = params.get("asset", "")
-        retry = await _over_limit(request, Bucket.PIXEL, None, 1, lambda: [
+        limited = await _over_limit(request, Bucket.PIXEL, None, 1, lambda: [
             (asset_id, Source.PIXEL, _link_payload("view", asset_id, params.get("page")))])
-        if retry is not None:
-            return _gif(429, {"Retry-After": str(retry)})
+        if limited is not None:
+            return _gif(429, {"Retry-After": str(limited.seconds)})
         try:
             hit = _link_hit(request, "view", Source.PIXEL, asset_id, _page(params.get("page")))
             decided: EventEnvelope | Drop = await deps.pipeline(request).decide(hit)
@@ -201,13 +228,15 @@ async def ingest_events(request: Request) -> Response:
     if isinstance(refused, Response):
         return refused
     bucket, who = (Bucket.API_KEY, f"key:{refused.id}") if refused else (Bucket.BEACON, None)
-    retry = await _over_limit(request, bucket, who, max(1, len(batch.events)), lambda: (
+    limited = await _over_limit(request, bucket, who, max(1, len(batch.events)), lambda: (
         (str(raw.get("asset_id", ""))[:200], None, raw) if isinstance(raw, dict) else
         (None, None, {}) for raw in batch.events))
-    if retry is not None:
+    if limited is not None:
+        retry = limited.seconds
         return JSONResponse(
-            {"detail": f"over the {bucket.value} rate limit; retry in {retry} s",
-             "reason": RejectReason.RATE_LIMITED.value, "retry_after": retry},
+            {"detail": f"over the {limited.bucket.value} rate limit; retry in {retry} s",
+             "reason": RejectReason.RATE_LIMITED.value, "limit": limited.bucket.value,
+             "retry_after": retry},
             status_code=429, headers={"Retry-After": str(retry)},
         )
     decided, errors = await _decide_batch(request, batch.events)
@@ -227,9 +256,10 @@ async def ingest_events(request: Request) -> Response:
         return JSONResponse({"detail": "the event broker did not acknowledge the events; "
                                        "retry with the same event_ids"}, status_code=503)
     accepted = sum(isinstance(d, EventEnvelope) for d in decided)
-    return JSONResponse(
-        {"accepted": accepted, "filtered_as_bot": len(decided) - accepted}, status_code=202
-    )
+    bots = sum(isinstance(d, Drop) and d.reason is RejectReason.BOT for d in decided)
+    return JSONResponse({"accepted": accepted, "filtered_as_bot": bots,
+                         "filtered_as_suspect": len(decided) - accepted - bots},
+                        status_code=202)
 
 
 #: What only a server-side integration may set: the page script sends none of them.
@@ -284,6 +314,11 @@ def _refuse(reason: KeyRefusal, events: int, detail: str,
     return JSONResponse(body, status_code=reason.status, headers=headers)
 
 
+#: Drops that are the hit's nature, not the client's error: kept on ``events-rejected``,
+#: and the batch is accepted.
+_FILTERED = frozenset({RejectReason.BOT, RejectReason.SUSPECT, RejectReason.MACHINE_OPEN})
+
+
 async def _decide_batch(
     request: Request, items: list[dict[str, Any]]
 ) -> tuple[list[EventEnvelope | Drop], list[dict[str, Any]]]:
@@ -300,7 +335,7 @@ async def _decide_batch(
                            "message": short_error(exc)})
             continue
         outcome = await pipeline.decide(_item_hit(sender, item))
-        if isinstance(outcome, Drop) and outcome.reason is not RejectReason.BOT:
+        if isinstance(outcome, Drop) and outcome.reason not in _FILTERED:
             errors.append({"index": index, "reason": outcome.reason.value,
                            "message": outcome.message})
             continue

@@ -5,6 +5,7 @@ from __future__ import annotations
 from limits import parse_many
 from pydantic import Field, field_validator
 
+from shared.scanners import ScannerNetworks
 from shared.settings import IngestUrlSettings, SigningSettings
 
 __all__ = ["IngestSettings"]
@@ -32,6 +33,12 @@ class IngestSettings(SigningSettings, IngestUrlSettings):
     #: page load: 20,000/minute is 2× that. (A site set to the 5 s minimum heartbeat needs
     #: 30,000: raise this.)
     rate_limit_beacon: str = Field("20000/minute", alias="INGEST_RATE_LIMIT_BEACON")
+    #: Views and downloads of ONE asset per client, on the pixel, download and keyless
+    #: beacon paths together: the same 500 people all opening one email (its pixel) and
+    #: its page (a view) in the same minute make 1,000; 1,200/minute leaves 20% room. One
+    #: address then adds at most that many hits to an asset a minute, however it varies
+    #: its User-Agent.
+    rate_limit_asset: str = Field("1200/minute", alias="INGEST_RATE_LIMIT_ASSET")
     #: Events per ingest key (POST /v1/events with a key), whatever its client. 60,000 a
     #: minute is one full 1,000-event batch a second: a month's back-fill of a tool with
     #: 10,000 users and 20 events a day each (6 M events) takes 100 minutes.
@@ -41,7 +48,18 @@ class IngestSettings(SigningSettings, IngestUrlSettings):
     #: replica at one Redis: ``async+redis://redis:6379/0`` (needs ``limits[async-redis]``).
     rate_limit_storage_uri: str = Field("async+memory://", alias="INGEST_RATE_LIMIT_STORAGE_URI")
 
-    @field_validator("rate_limit_pixel", "rate_limit_beacon", "rate_limit_api_key")
+    #: Mail scanner ranges beyond the built-in list (shared/scanners.py), comma-separated
+    #: CIDRs: hits from them are kept as ``suspect``.
+    scanner_networks: str = Field("", alias="SCANNER_NETWORKS")
+
+    @field_validator("scanner_networks")
+    @classmethod
+    def _networks_parse(cls, value: str) -> str:
+        ScannerNetworks(value.split(","))  # a typo stops the service, not every hit
+        return value
+
+    @field_validator("rate_limit_pixel", "rate_limit_beacon", "rate_limit_api_key",
+                     "rate_limit_asset")
     @classmethod
     def _parses(cls, value: str) -> str:
         parse_many(value)  # raises ValueError on a typo, so a bad limit stops the service

@@ -29,6 +29,8 @@ class Bucket(StrEnum):
     PIXEL = "pixel"
     BEACON = "beacon"
     API_KEY = "api_key"
+    #: Views and downloads of one asset by one client, on every keyless path.
+    ASSET = "asset"
 
 
 def client_key(salt: bytes, ip: str) -> str:
@@ -46,6 +48,7 @@ class Throttle:
             Bucket.PIXEL: parse_many(settings.rate_limit_pixel),
             Bucket.BEACON: parse_many(settings.rate_limit_beacon),
             Bucket.API_KEY: parse_many(settings.rate_limit_api_key),
+            Bucket.ASSET: parse_many(settings.rate_limit_asset),
         }
         self._records = parse(_RECORDS_PER_SECOND)
 

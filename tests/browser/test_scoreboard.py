@@ -343,7 +343,7 @@ async def test_the_asset_page_charts_and_its_live_score_card(board: Board) -> No
     page = await board.context.new_page()
     await sign_in(board, page, "/assets/roi-deck")
     await page.wait_for_selector("#analytics[data-ready=true]")
-    await expect(page.locator("#filtered-summary")).to_have_text("2 hits filtered (2 bots)")
+    await expect(page.locator("#filtered-summary")).to_have_text("2 hits filtered (2 bots).")
     await expect(page.locator("#live")).to_have_attribute("data-state", "live",
                                                           timeout=LIVE_TIMEOUT_MS)
     charts = await page.evaluate("""() => Object.fromEntries(

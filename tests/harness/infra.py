@@ -6,7 +6,8 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 
-__all__ = ["TEMPLATE_DB", "TEST_SESSION_TIMEOUT_MS", "Infra", "docker_engine_running"]
+__all__ = ["TEMPLATE_DB", "TEST_LINK_BURST_WINDOW_SECONDS", "TEST_SESSION_TIMEOUT_MS", "Infra",
+           "docker_engine_running"]
 
 #: The migrated database each test's database is cloned from: one per pytest-xdist worker,
 #: as workers may share one external server (TEST_DATABASE_URL) and each recreates its own.
@@ -14,6 +15,8 @@ TEMPLATE_DB = f"glassboard_test_template_{os.environ.get('PYTEST_XDIST_WORKER', 
 #: Consumer-group session of every test stack: tansu makes a joining member wait half of it
 #: (1 s here, 5 s at the 10 s default), and tests join groups hundreds of times.
 TEST_SESSION_TIMEOUT_MS = 2000
+#: The burst rule's window in tests (links to 3 assets within it are a scanner's).
+TEST_LINK_BURST_WINDOW_SECONDS = 1.0
 
 
 @dataclass(frozen=True)

@@ -28,6 +28,8 @@ def service_env(settings: StackSettings, **extra: str) -> dict[str, str]:
         "RATINGS_PORT": str(settings.ratings_port),
         "CATALOG_REFRESH_SECONDS": "0.5",
         "KAFKA_SESSION_TIMEOUT_MS": str(settings.kafka_session_timeout_ms),
+        "LINK_BURST_WINDOW_SECONDS": str(settings.link_burst_window_seconds),
+        "LINK_HOLD_MARGIN_SECONDS": str(settings.link_hold_margin_seconds),
         "LOG_LEVEL": "WARNING",
         **extra,
     }

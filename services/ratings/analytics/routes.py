@@ -9,19 +9,22 @@ from typing import Any, Literal
 
 from fastapi import APIRouter, Depends, Query, Request
 
+from shared.events import RejectReason
+
 from ..catalog.routes import unknown_asset
 from ..catalog.store import fetch_asset
 from ..identity.auth import current_user
 from ..rating.store import fetch_recent_ratings
 from ..reads.aggregator import (
     fetch_asset_rejected,
+    fetch_asset_rejected_latest,
     fetch_daily_usage,
     fetch_page_dwell,
     fetch_usage_rows,
     rejected_summary,
 )
 from .detail import daily_series, page_dwell, recent_ratings
-from .filtered import filtered_report
+from .filtered import filtered_report, reason_label
 from .usage import usage_report, window_start
 
 __all__ = ["MAX_DAYS", "router"]
@@ -92,6 +95,25 @@ async def asset_filtered(
     if by_reason is None:
         raise unknown_asset(asset_id)
     return {**_heading(asset_id, window, since), **filtered_report(by_reason)}
+
+
+@router.get("/v1/assets/{asset_id}/filtered/latest")
+async def asset_filtered_latest(
+    asset_id: str,
+    request: Request,
+    reason: RejectReason | None = Query(None, description="Only hits refused for this reason"),
+    limit: int = Query(20, ge=1, le=200),
+) -> dict[str, Any]:
+    """This asset's latest hits kept out of its counts, newest first, each with why: the
+    suspect hits' scanner rule, the bot's name, the machine open's proxy."""
+    rows = await fetch_asset_rejected_latest(
+        request.app.state.pool, asset_id, reason.value if reason else None, limit)
+    if rows is None:
+        raise unknown_asset(asset_id)
+    return {"asset_id": asset_id, "hits": [
+        {"received_at": r["received_at"].isoformat(), "reason": r["reason"],
+         "label": reason_label(r["reason"], 1), "detail": r["detail"], "source": r["source"],
+         "type": r["type"]} for r in rows]}
 
 
 @router.get("/v1/assets/{asset_id}/usage/daily")

@@ -21,6 +21,7 @@ from ..catalog.store import asset_snapshot
 __all__ = [
     "WindowCounts",
     "fetch_asset_rejected",
+    "fetch_asset_rejected_latest",
     "fetch_catalog_with_states",
     "fetch_daily_usage",
     "fetch_newer_states",
@@ -73,6 +74,12 @@ ASSET_REJECTED_BY_REASON = """
 SELECT reason, count(*)::bigint AS n FROM rejected_events
 WHERE asset_id = $1 AND ($2::timestamptz IS NULL OR received_at >= $2)
 GROUP BY reason ORDER BY reason
+"""
+
+ASSET_REJECTED_LATEST = """
+SELECT received_at, reason, detail, source, payload->>'type' AS type FROM rejected_events
+WHERE asset_id = $1 AND ($2::text IS NULL OR reason = $2)
+ORDER BY received_at DESC LIMIT $3
 """
 
 # device_class 'all' holds the exact cross-device figures (one viewer on two devices is
@@ -155,6 +162,14 @@ async def fetch_asset_rejected(pool: asyncpg.Pool, asset_id: str,
     no such asset."""
     rows = await _read(pool, asset_id, ASSET_REJECTED_BY_REASON, since)
     return None if rows is None else {r["reason"]: r["n"] for r in rows}
+
+
+async def fetch_asset_rejected_latest(
+    pool: asyncpg.Pool, asset_id: str, reason: str | None, limit: int
+) -> list[asyncpg.Record] | None:
+    """One asset's latest refused hits, newest first, each with its reason and detail;
+    None for no such asset."""
+    return await _read(pool, asset_id, ASSET_REJECTED_LATEST, reason, limit)
 
 
 async def _read(pool: asyncpg.Pool, asset_id: str, query: str,

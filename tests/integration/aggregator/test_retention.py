@@ -54,8 +54,10 @@ async def test_prunes_old_rows_in_batches_keeps_counts_and_recent_ids(stack: Sta
     try:
         job = RetentionJob(pool, RetentionPolicy(HORIZON_DAYS, HORIZON_DAYS, batch_rows=3))
         pruned = await job.prune()
-        # 7 old events in batches of 3 (3, 3, 1) and 5 refused hits (3, 2).
-        assert (pruned.events, pruned.rejected, pruned.batches) == (7, 5, 5)
+        # 7 old events in batches of 3 (3, 3, 1), 5 refused hits (3, 2), and one batch
+        # that finds no held link hit.
+        assert (pruned.events, pruned.rejected, pruned.held_link_hits, pruned.batches) == (
+            7, 5, 0, 6)
         assert (await job.prune()).events == 0  # nothing left to take
     finally:
         await pool.close()

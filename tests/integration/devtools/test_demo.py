@@ -69,8 +69,10 @@ async def test_demo_load_totals_match_the_generator(stack: Stack) -> None:
     deck = "enterprise-pitch-deck"
     assert deck not in LIVE_ASSET_IDS
     want = expected_usage(history, deck)
+    # Tracked-link downloads count once the burst rule has released them (link_hold.py).
     got = await eventually(lambda: stack.usage(deck, "all"),
-                           lambda u: u["views"] >= want["views"], timeout=45)
+                           lambda u: u["views"] >= want["views"]
+                           and u["downloads"] >= want["downloads"], timeout=45)
     assert {k: got[k] for k in ("views", "downloads", "unique_viewers", "dwell")} == \
         {k: want[k] for k in ("views", "downloads", "unique_viewers", "dwell")}
     assert {d["device_class"]: {k: d[k] for k in ("views", "downloads", "engaged_ms",

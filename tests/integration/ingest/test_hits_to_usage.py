@@ -95,7 +95,8 @@ async def test_bots_are_kept_out_of_counts_and_kept_with_their_reason(stack: Sta
                          headers={"user-agent": UA_DESKTOP})
         r = await client.post("/v1/events", json={"events": [
             {"type": "view", "asset_id": "case-study", "user_agent": UA_GOOGLEBOT}]})
-        assert r.status_code == 202 and r.json() == {"accepted": 0, "filtered_as_bot": 1}
+        assert r.status_code == 202 and r.json() == {"accepted": 0, "filtered_as_bot": 1,
+                                                     "filtered_as_suspect": 0}
 
     usage = await eventually(lambda: stack.usage("case-study"), lambda u: u["views"] == 1)
     assert [d["device_class"] for d in usage["devices"]] == ["desktop"]

@@ -88,3 +88,45 @@ async def test_head_requests_answer_like_get_and_count_nothing(stack: Stack) -> 
     usage = await eventually(lambda: stack.usage("deck"), lambda u: u["views"] >= 1)
     assert (usage["views"], usage["downloads"]) == (1, 0)
     assert (await stack.rejected_summary())["total"] == 0
+
+
+async def test_one_client_adds_at_most_its_asset_limit_to_one_asset_whatever_its_user_agent(
+    stack: Stack,
+) -> None:
+    """The views a curl loop could add by inventing a new User-Agent (a new anonymous
+    viewer) per request are bounded per asset, on every keyless path together."""
+    stack.settings = stack.settings.model_copy(update={"rate_limit_asset": "3/minute"})
+    for asset in ("deck", "sheet"):
+        await stack.add_asset(asset)
+    await stack.ratings()
+    key = await stack.ingest_key()
+    ingest = await stack.ingest()
+    await stack.aggregator()
+    async with httpx.AsyncClient(base_url=ingest.url) as c:
+        def forged(n: int) -> dict[str, str]:
+            return {"user-agent": f"{UA_DESKTOP} Build/{n}"}
+
+        statuses = [(await c.get("/px.gif", params={"asset": "deck"}, headers=forged(n))
+                     ).status_code for n in range(2)]
+        statuses.append((await c.get("/d/deck", headers=forged(2))).status_code)
+        assert statuses == [200, 200, 302]
+        r = await c.get("/px.gif", params={"asset": "deck"}, headers=forged(3))
+        assert r.status_code == 429 and int(r.headers["retry-after"]) >= 1
+        r = await c.post("/v1/events", headers=forged(4), json={"events": [
+            {"type": "view", "asset_id": "deck", "source": "beacon"}]})
+        assert r.status_code == 429 and r.json()["limit"] == "asset"
+        # Another asset has its own count; a download link still answers with the file.
+        assert (await c.get("/px.gif", params={"asset": "sheet"}, headers=forged(5))
+                ).status_code == 200
+        assert (await c.get("/d/deck", headers=forged(6))).status_code == 302
+        # An ingest key is limited per key, not per asset.
+        r = await c.post("/v1/events", headers={**key, **forged(7)}, json={"events": [
+            {"type": "view", "asset_id": "deck", "viewer_id": f"crm-{n}"} for n in range(5)]})
+        assert r.status_code == 202
+
+    usage = await eventually(lambda: stack.usage("deck"),
+                             lambda u: (u["views"], u["downloads"]) == (2 + 5, 1))
+    assert (usage["views"], usage["downloads"], usage["unique_viewers"]) == (7, 1, 7)
+    summary = await eventually(stack.rejected_summary,
+                               lambda s: s["by_reason"].get("rate_limited") == 3)
+    assert summary["by_reason"] == {"rate_limited": 3}

@@ -213,7 +213,7 @@ async def test_filtered_hits_are_readable_per_asset_and_per_reason(stack: Stack)
         assert r.json() == {
             "asset_id": DECK, "window": "120d",
             "since": (today - timedelta(days=119)).isoformat(),
-            "total": 3, "by_reason": {"bot": 3},
+            "total": 3, "by_reason": {"bot": 3}, "filtered": 3, "machine_opens": 0,
             "reasons": [{"reason": "bot", "count": 3, "label": "bots"}],
         }
         quiet = (await client.get(f"/v1/assets/{SHEET}/filtered", params={"window": "7d"})).json()

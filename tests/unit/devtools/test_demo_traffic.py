@@ -143,3 +143,21 @@ def test_catalog_covers_every_type_and_docs_csv_is_in_sync() -> None:
     text = CSV_PATH.read_text(encoding="utf-8")
     assert text == assets_csv(a.asset for a in DEMO_ASSETS)
     assert parse_assets_csv(text) == [a.asset for a in DEMO_ASSETS]
+
+
+def test_history_ending_now_never_builds_a_visit_in_the_future() -> None:
+    """Late in a UTC day a visitor west of UTC has its local afternoon after ``now``; such
+    a visit is skipped, not built: an envelope more than a day ahead is refused, and the
+    demo once stopped there."""
+    from random import Random
+
+    from devtools.demo_traffic import _population, _session
+
+    rng = Random(1)
+    people = _population(rng)
+    now = datetime.now(timezone.utc)
+    for viewer in (people.draw(rng, "prospect") for _ in range(50)):
+        assert _session(rng, DEMO_ASSETS[0], viewer, (now + timedelta(days=2)).date(),
+                        now) == []
+    history = generate_history(now)
+    assert history and max(e.received_at for e in history) < now

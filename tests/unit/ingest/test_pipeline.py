@@ -21,6 +21,7 @@ from services.ingest.pipeline import (
     build_envelope,
     check_bot,
     check_catalog,
+    check_scanner,
     check_time,
     identify_viewer,
     invalid,
@@ -28,6 +29,7 @@ from services.ingest.pipeline import (
 )
 from services.ingest.visitors import anonymous_viewer_id
 from shared.events import DeviceClass, EventEnvelope, RejectReason, Source
+from shared.scanners import ScannerNetworks
 
 NOW = datetime(2026, 3, 2, 9, 0, tzinfo=timezone.utc)
 SALT = b"s" * 32
@@ -165,8 +167,42 @@ async def test_do_not_track_drops_who_it_was_even_a_named_viewer() -> None:
 
 # --- the whole pipeline ------------------------------------------------------------------
 
-def test_the_steps_run_time_catalog_bot_viewer_in_that_order() -> None:
-    assert STEPS == (check_time, check_catalog, check_bot, identify_viewer)
+def test_the_steps_run_time_catalog_scanner_bot_viewer_in_that_order() -> None:
+    assert STEPS == (check_time, check_catalog, check_scanner, check_bot, identify_viewer)
+
+
+def sent_from(ip: str, user_agent: str = UA_DESKTOP) -> Sender:
+    return Sender(ip=ip, user_agent=user_agent, tracking_refused=False, referrer=None,
+                  received_at=NOW)
+
+
+async def test_apple_s_image_proxy_is_a_machine_open_not_a_bot() -> None:
+    outcome = dropped(await pipeline("deck").decide(hit(by=sent_from("17.58.1.2", "Mozilla/5.0"))))
+    assert outcome.reason is RejectReason.MACHINE_OPEN
+    assert "Apple Mail Privacy Protection" in outcome.record.detail
+
+
+async def test_a_person_on_an_iphone_opening_the_email_still_counts() -> None:
+    assert isinstance(await pipeline("deck").decide(hit(by=sent_from("17.58.1.2", UA_IPHONE))),
+                      EventEnvelope)
+
+
+async def test_a_link_from_a_mail_scanner_s_network_is_suspect_and_names_it() -> None:
+    link = Hit(sent_from("40.107.22.9"), "download", Source.LINK, "deck")
+    outcome = dropped(await pipeline("deck").decide(link))
+    assert outcome.reason is RejectReason.SUSPECT
+    assert outcome.record.detail == "known scanner network: Microsoft Exchange Online Protection"
+
+
+async def test_a_server_side_integration_is_never_judged_by_its_own_address() -> None:
+    api = Hit(sent_from("40.107.22.9"), "view", Source.API, "deck")
+    assert isinstance(await pipeline("deck").decide(api), EventEnvelope)
+
+
+async def test_operators_add_scanner_ranges() -> None:
+    lookups = Pipeline(Catalog("deck"), Salts(), ScannerNetworks(["198.51.100.0/24"]))
+    outcome = dropped(await lookups.decide(hit(by=sent_from("198.51.100.77"))))
+    assert outcome.record.detail == "known scanner network: configured scanner network"
 
 
 async def test_an_accepted_hit_becomes_its_envelope() -> None:

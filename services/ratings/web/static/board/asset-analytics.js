@@ -194,11 +194,34 @@
 
   // What was kept out of the counts over the usage chart's 120 days, per reason (bots,
   // suspect, limited, ...): the labels come with the counts from /filtered.
+  // Machine opens (Apple Mail Privacy Protection) are neither opens nor filtered hits.
   function drawFiltered(body) {
-    $("filtered-summary").textContent = body.total
-      ? F.int(body.total) + (body.total === 1 ? " hit" : " hits") + " filtered (" +
-        body.reasons.map(function (r) { return F.int(r.count) + " " + r.label; }).join(", ") + ")"
+    var text = body.filtered
+      ? F.int(body.filtered) + (body.filtered === 1 ? " hit" : " hits") + " filtered (" +
+        body.reasons.map(function (r) { return F.int(r.count) + " " + r.label; }).join(", ") + ")."
       : "No hits filtered.";
+    if (body.machine_opens) {
+      text += " " + F.int(body.machine_opens) +
+        (body.machine_opens === 1 ? " machine open" : " machine opens") +
+        " (Apple Mail Privacy Protection), not counted as views.";
+    }
+    $("filtered-summary").textContent = text;
+  }
+
+  // Each suspect hit, machine open and bot with its reason: what the scanner rules saw.
+  function drawFilteredLatest(body) {
+    var box = $("filtered-latest");
+    box.hidden = !body.hits.length;
+    var items = body.hits.map(function (h) {
+      var li = el("li");
+      var when = el("time", "muted", F.ago(h.received_at));
+      when.dateTime = h.received_at;
+      when.title = F.date(h.received_at);
+      li.append(el("span", "role-badge", h.label), " ", el("span", "filtered-detail",
+        (h.type || "hit") + ": " + h.detail), " ", when);
+      return li;
+    });
+    $("filtered-latest-list").replaceChildren.apply($("filtered-latest-list"), items);
   }
 
   function drawRatings() {
@@ -336,6 +359,8 @@
     return Promise.all([
       F.getJson(base + "/usage/daily?days=120").then(drawUsage, failed("usage-summary")),
       F.getJson(base + "/filtered?window=120d").then(drawFiltered, failed("filtered-summary")),
+      F.getJson(base + "/filtered/latest?limit=20").then(drawFilteredLatest,
+                                                         failed("filtered-summary")),
       F.getJson(base + "/score").then(function (body) { ratingWindows = body; drawRatings(); },
                                        failed("ratings-summary")),
       F.getJson(base + "/ratings/recent?limit=10").then(drawRecent, failed("ratings-summary")),
