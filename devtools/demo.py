@@ -99,6 +99,9 @@ async def load_demo(
     pool = await create_pool(settings.database_url, max_size=2)
     try:
         token = await _demo_users(pool)
+        # Owners are users before their assets: an import never creates an account.
+        for owner in sorted({a.asset.owner_email for a in DEMO_ASSETS}):
+            await add_user(pool, owner, Role.MARKETING)
         inserted, updated = await upsert_assets(pool, [a.asset for a in DEMO_ASSETS])
         catalog_ready_at = time.monotonic() + settings.catalog_refresh_seconds + 1.0
         replay = not await _has_usage(pool, [a.id for a in DEMO_ASSETS])

@@ -77,7 +77,13 @@ class Run:
             if sent_shot:
                 await self.shot(page, sent_shot)
             self.used_link = await self.magic_link(email, offset)
+            # The link opens a page that signs in only when its button is pressed.
             await page.goto(self.used_link)
+            if sent_shot:
+                await self.shot(page, sent_shot.replace("login-sent", "magic-link"), None,
+                                "#sign-in")
+            async with page.expect_navigation():
+                await page.click("#sign-in")
             await page.wait_for_load_state("networkidle")
         return page
 

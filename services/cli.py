@@ -144,15 +144,9 @@ def _add_user(settings: ServiceSettings, email: str, role: str, name: str, with_
 def _import_assets(settings: ServiceSettings, path: Path) -> int:
     from shared.db import create_pool
 
-    from .ratings.catalog.csv_import import CsvRowError, parse_assets_csv
+    from .ratings.catalog.csv_import import parse_assets_csv
+    from .ratings.catalog.models import CatalogRefusal
     from .ratings.catalog.store import upsert_assets
-
-    try:
-        assets = parse_assets_csv(path.read_text(encoding="utf-8-sig"))
-    except CsvRowError as exc:
-        for error in exc.errors:
-            print(f"{path}: {error}", file=sys.stderr)
-        return 2
 
     async def load() -> tuple[int, int]:
         pool = await create_pool(settings.database_url, max_size=1)
@@ -161,7 +155,15 @@ def _import_assets(settings: ServiceSettings, path: Path) -> int:
         finally:
             await pool.close()
 
-    inserted, updated = asyncio.run(load())
+    # All or nothing: rows that are not assets, owners who are not users (an import never
+    # creates an account) or ids of deleted assets refuse the whole file.
+    try:
+        assets = parse_assets_csv(path.read_text(encoding="utf-8-sig"))
+        inserted, updated = asyncio.run(load())
+    except CatalogRefusal as exc:
+        for error in exc.errors:
+            print(f"{path}: {error}", file=sys.stderr)
+        return 2
     print(f"{path}: {inserted} assets added, {updated} updated")
     return 0
 

@@ -3,9 +3,14 @@
 The services publish through ``shared.kafka.publish_keyed`` (keyed, batched), not through
 declared FastStream publishers, so this module declares each topic once, with its message
 model, on a broker that is never started: it exists only to be described.
+
+Production documents no servers: the document is public, and where the brokers are is
+nobody's business outside the cluster.
 """
 
 from __future__ import annotations
+
+import json
 
 from faststream.kafka import KafkaBroker
 from faststream.specification import AsyncAPI
@@ -41,11 +46,21 @@ def _describe(topics: Topics, bootstrap_servers: str) -> KafkaBroker:
     return broker
 
 
-def asyncapi_json(topics: Topics, bootstrap_servers: str, version: str) -> str:
+def asyncapi_json(topics: Topics, bootstrap_servers: str | None, version: str) -> str:
+    """The document; with ``bootstrap_servers`` None (production) it names no server."""
     spec = AsyncAPI(
-        _describe(topics, bootstrap_servers),
+        # FastStream documents a channel only on a broker with a server: describe one,
+        # then drop it.
+        _describe(topics, bootstrap_servers or "kafka"),
         title="Glassboard event streams",
         version=version,
         description="Usage and rating events in, per-asset score states out.",
     )
-    return spec.to_specification().to_json()
+    document = spec.to_specification().to_json()
+    if bootstrap_servers is not None:
+        return document
+    parsed = json.loads(document)
+    parsed.pop("servers", None)
+    for channel in parsed.get("channels", {}).values():
+        channel.pop("servers", None)
+    return json.dumps(parsed, separators=(",", ":"))

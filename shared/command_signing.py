@@ -5,9 +5,9 @@ ratings service refuses (dead-letters) any command whose signature is missing or
 before applying it. Anyone who can produce to Kafka can still write records, but cannot
 make one that rates as somebody else.
 
-The key is derived from ``GLASSBOARD_SIGNING_SECRET`` for this one purpose, so these
-signatures never match anything else made with that secret (rating links, sessions, magic
-links). The signature travels in the ``x-glassboard-signature`` header as ``v1=<hex>``:
+The key is the "rating-command" sub-key of ``GLASSBOARD_SIGNING_SECRET``
+(``shared.signing.derive_key``), so these signatures never match anything else made with
+that secret (rating links, sessions, magic links). The signature travels in the ``x-glassboard-signature`` header as ``v1=<hex>``:
 HMAC-SHA256 over the record's value, byte for byte.
 """
 
@@ -16,6 +16,8 @@ from __future__ import annotations
 import hashlib
 import hmac
 from collections.abc import Iterable
+
+from .signing import derive_key
 
 __all__ = [
     "BAD_SIGNATURE",
@@ -33,13 +35,12 @@ SIGNATURE_HEADER = "x-glassboard-signature"
 UNSIGNED = "unsigned"
 BAD_SIGNATURE = "bad signature"
 
-_PURPOSE = b"glassboard/rating-command/v1"
 _VERSION = "v1="
 
 
 def command_key(secret: str) -> bytes:
-    """The key for rating commands, derived from the signing secret for this purpose only."""
-    return hmac.new(secret.encode(), _PURPOSE, hashlib.sha256).digest()
+    """The key for rating commands: the signing secret's "rating-command" sub-key."""
+    return bytes.fromhex(derive_key(secret, "rating-command"))
 
 
 def sign_command(key: bytes, body: bytes) -> str:

@@ -1,41 +1,51 @@
 """What every service exposes to operations: JSON logs, /healthz, /readyz, /metrics, the
 database-latency histogram and consumer lag per partition.
 
-HTTP services mount ``ops_routes`` into their app; the consumers (aggregator, notifier)
-serve the same routes from ``OpsServer``, a small uvicorn server inside their event loop.
+HTTP services call ``mount_ops`` on their app; the consumers (aggregator, notifier) serve
+the same routes from ``OpsServer``, a small uvicorn server inside their event loop.
+OPS_ACCESS says who reaches /metrics and the API docs on an HTTP service's public port
+(``shared.settings.OpsAccessSettings``): anyone, the holders of OPS_TOKEN, or nobody, in
+which case the ops port serves them.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import hmac
 import logging
 import sys
 import time
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import asyncpg
 import uvicorn
 from fastapi import APIRouter, FastAPI
-from fastapi.responses import JSONResponse, Response
+from fastapi.openapi.docs import get_redoc_html, get_swagger_ui_html
+from fastapi.responses import HTMLResponse, JSONResponse, Response
 from faststream.kafka import KafkaBroker
 from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, Gauge, Histogram, generate_latest
 from pythonjsonlogger.json import JsonFormatter
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from .kafka import FASTSTREAM_LOG
 from .periodic import Periodic
+from .settings import OpsAccess, OpsAccessSettings
 
 __all__ = [
     "CONSUMER_LAG",
     "DB_SECONDS",
     "LagReporter",
+    "OPS_PATHS",
+    "OpsGate",
     "OpsServer",
     "ReadinessCheck",
     "configure_logging",
     "db_timer",
     "is_own_or_warning",
+    "mount_ops",
     "ops_routes",
     "readiness",
 ]
@@ -150,6 +160,84 @@ def ops_routes(check: Callable[[], ReadinessCheck | None]) -> APIRouter:
     return router
 
 
+#: What OPS_ACCESS governs on a public port: the metrics, and FastAPI's API docs.
+OPS_PATHS = frozenset({"/metrics", "/docs", "/docs/oauth2-redirect", "/redoc", "/openapi.json"})
+
+
+class OpsGate:
+    """ASGI middleware before everything else of an HTTP app: OPS_PATHS answer 404 when
+    private (the same body as a path that does not exist) and 401 without the bearer
+    token when gated by one; every other path passes untouched."""
+
+    def __init__(self, app: ASGIApp, mode: OpsAccess, token: str) -> None:
+        self.app = app
+        self.mode = mode
+        self._expected = f"bearer {token}".encode()
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if (scope["type"] != "http" or scope["path"] not in OPS_PATHS or self.mode == "public"
+                or (self.mode == "token" and self._bearer_matches(scope))):
+            await self.app(scope, receive, send)
+            return
+        if self.mode == "private":
+            refusal = JSONResponse({"detail": "Not Found"}, status_code=404)
+        else:
+            refusal = JSONResponse({"detail": "this needs Authorization: Bearer <OPS_TOKEN>"},
+                                   status_code=401, headers={"WWW-Authenticate": "Bearer"})
+        await refusal(scope, receive, send)
+
+    def _bearer_matches(self, scope: Scope) -> bool:
+        given = [v for k, v in scope["headers"] if k == b"authorization"]
+        if len(given) != 1:
+            return False
+        scheme, _, token = given[0].partition(b" ")
+        # Constant-time over the whole header; the scheme is case-insensitive (RFC 9110).
+        return hmac.compare_digest(scheme.lower() + b" " + token.strip(), self._expected)
+
+
+def mount_ops(app: FastAPI, settings: OpsAccessSettings,
+              check: Callable[[], ReadinessCheck | None]) -> None:
+    """/healthz, /readyz and /metrics on ``app``, with /metrics and the API docs gated by
+    OPS_ACCESS. When private, they are served on METRICS_HOST:METRICS_PORT instead, by an
+    OpsServer in a router lifespan, which FastAPI runs inside the app's own: it starts
+    once the app has, and stops before it does."""
+    app.include_router(ops_routes(check))
+    app.add_middleware(OpsGate, mode=settings.ops_mode,
+                       token=settings.ops_token.get_secret_value())
+    if settings.ops_mode != "private" or not settings.metrics_port:
+        return
+    server = OpsServer(settings.metrics_host, settings.metrics_port, check, docs_of=app)
+
+    @contextlib.asynccontextmanager
+    async def ops_port(_: Any) -> AsyncIterator[None]:
+        await server.start()
+        try:
+            yield
+        finally:
+            await server.stop()
+
+    app.include_router(APIRouter(lifespan=ops_port))
+
+
+def docs_routes(main: FastAPI) -> APIRouter:
+    """``main``'s OpenAPI document, Swagger UI and ReDoc, for a port other than its own."""
+    router = APIRouter(include_in_schema=False)
+
+    @router.get("/openapi.json")
+    async def openapi() -> JSONResponse:
+        return JSONResponse(main.openapi())
+
+    @router.get("/docs")
+    async def docs() -> HTMLResponse:
+        return get_swagger_ui_html(openapi_url="/openapi.json", title=f"{main.title} - API")
+
+    @router.get("/redoc")
+    async def redoc() -> HTMLResponse:
+        return get_redoc_html(openapi_url="/openapi.json", title=f"{main.title} - API")
+
+    return router
+
+
 class _QuietServer(uvicorn.Server):
     """Leaves signals to the service it runs in: uvicorn would otherwise take SIGTERM."""
 
@@ -159,13 +247,19 @@ class _QuietServer(uvicorn.Server):
 
 
 class OpsServer:
-    """/metrics, /healthz and /readyz for a service that has no HTTP app of its own."""
+    """/metrics, /healthz and /readyz for a service that has no HTTP app of its own, or
+    whose public port keeps them private (with ``docs_of``: that app's API docs too)."""
 
-    def __init__(self, host: str, port: int, check: Callable[[], ReadinessCheck | None]) -> None:
+    def __init__(self, host: str, port: int, check: Callable[[], ReadinessCheck | None],
+                 docs_of: FastAPI | None = None) -> None:
         app = FastAPI(openapi_url=None, docs_url=None, redoc_url=None)
         app.include_router(ops_routes(check))
+        if docs_of is not None:
+            app.include_router(docs_routes(docs_of))
+        # log_config=None: uvicorn's own dictConfig would give its loggers plain-text
+        # handlers, and every uvicorn line of the process would stop being JSON.
         config = uvicorn.Config(app, host=host, port=port, access_log=False,
-                                log_level="warning", lifespan="off")
+                                log_level="warning", log_config=None, lifespan="off")
         self._server = _QuietServer(config)
         self._task: asyncio.Task[None] | None = None
 

@@ -2,17 +2,24 @@
 
 from __future__ import annotations
 
-from typing import Any, TypeVar
+import re
+from typing import Any, Literal, TypeVar, get_args
 
-from pydantic import Field, SecretStr, ValidationError, model_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from .topics import Topics
 
 __all__ = [
     "DEV_SECRET",
+    "ENVIRONMENTS",
+    "MIN_SECRET_BYTES",
+    "Environment",
     "IngestUrlSettings",
     "MetricsServerSettings",
+    "OpsAccess",
+    "OpsAccessSettings",
+    "PLACEHOLDER_MARKS",
     "RatingsUrlSettings",
     "ScoringSettings",
     "ServiceSettings",
@@ -20,10 +27,41 @@ __all__ = [
     "load_settings",
     "SigningSettings",
     "SmtpSettings",
+    "secret_problem",
 ]
 
-#: The only secret allowed outside production; refused when GLASSBOARD_ENV=production.
+#: The signing secret of development; production refuses it (it holds a placeholder mark).
 DEV_SECRET = "dev-insecure-signing-secret-change-me"
+
+#: The two modes. Anything else stops every service: a typo must not fail open into
+#: development (the development secret, cookies without Secure, sign-in links in the log,
+#: no webhook address checks).
+Environment = Literal["development", "production"]
+ENVIRONMENTS: tuple[Environment, ...] = get_args(Environment)
+
+#: The least a production secret may be, in bytes: HMAC-SHA256's own key size, so a
+#: secret is never easier to guess than the signature is to forge. `openssl rand -hex 32`
+#: gives 64 characters (256 random bits).
+MIN_SECRET_BYTES = 32
+#: Marks of a value copied from an example instead of generated, looked for in the secret
+#: lower-cased with everything but letters and digits removed ("CHANGE-ME", "change_me",
+#: "changeme"; and "dev-insecure", the start of both development values).
+PLACEHOLDER_MARKS = ("changeme", "replaceme", "devinsecure")
+
+_GENERATE = "generate one with `openssl rand -hex 32`"
+
+
+def secret_problem(value: str) -> str | None:
+    """Why ``value`` cannot be a production secret (None when it can): empty, a known
+    placeholder, or shorter than MIN_SECRET_BYTES. The value itself is never quoted."""
+    if not value:
+        return f"must be set in production ({_GENERATE})"
+    folded = re.sub(r"[^a-z0-9]", "", value.lower())
+    if any(mark in folded for mark in PLACEHOLDER_MARKS):
+        return f"is a placeholder (CHANGE-ME or a development value); {_GENERATE}"
+    if len(value.encode()) < MIN_SECRET_BYTES:
+        return f"is shorter than {MIN_SECRET_BYTES} bytes; {_GENERATE}"
+    return None
 
 
 class ServiceSettings(BaseSettings):
@@ -34,7 +72,7 @@ class ServiceSettings(BaseSettings):
         env_prefix="", extra="ignore", frozen=True, populate_by_name=True
     )
 
-    env: str = Field("development", alias="GLASSBOARD_ENV")
+    env: Environment = Field("development", alias="GLASSBOARD_ENV")
     kafka_bootstrap_servers: str = Field("127.0.0.1:9092", alias="KAFKA_BOOTSTRAP_SERVERS")
     database_url: str = Field(
         "postgresql://postgres@127.0.0.1:5432/glassboard", alias="DATABASE_URL"
@@ -49,6 +87,14 @@ class ServiceSettings(BaseSettings):
     #: "json": one object per line (production, log shippers); "text": for a terminal.
     log_format: str = Field("json", pattern="^(json|text)$", alias="LOG_FORMAT")
 
+    @field_validator("env", mode="before")
+    @classmethod
+    def _known_env(cls, value: Any) -> Any:
+        if value not in ENVIRONMENTS:
+            shown = value[:40] if isinstance(value, str) else value
+            raise ValueError(f"must be development or production, not {shown!r}")
+        return value
+
     @property
     def topics(self) -> Topics:
         return Topics(self.topic_prefix)
@@ -59,14 +105,19 @@ class ServiceSettings(BaseSettings):
 
 
 class SigningSettings(ServiceSettings):
-    """The key of sessions, magic links and rating links (ingest checks what ratings signs)."""
+    """The secret of sessions, magic links, rating links and rating commands (ingest checks
+    what ratings signs, and the reverse); each takes its own sub-key (shared/signing.py)."""
 
     signing_secret: SecretStr = Field(SecretStr(DEV_SECRET), alias="GLASSBOARD_SIGNING_SECRET")
 
     @model_validator(mode="after")
-    def _refuse_dev_secret_in_production(self) -> SigningSettings:
-        if self.production and self.signing_secret.get_secret_value() == DEV_SECRET:
-            raise ValueError("GLASSBOARD_SIGNING_SECRET must be set in production")
+    def _strong_secret_in_production(self) -> SigningSettings:
+        if not self.production:
+            return self
+        unset = "signing_secret" not in self.model_fields_set
+        problem = secret_problem("" if unset else self.signing_secret.get_secret_value())
+        if problem:
+            raise ValueError(f"GLASSBOARD_SIGNING_SECRET {problem}")
         return self
 
 
@@ -102,6 +153,38 @@ class MetricsServerSettings(ServiceSettings):
 
     metrics_host: str = Field("127.0.0.1", alias="METRICS_HOST")
     metrics_port: int = Field(0, ge=0, le=65535, alias="METRICS_PORT")
+
+
+#: Who reaches /metrics and the API docs on an HTTP service's public port.
+OpsAccess = Literal["public", "token", "private"]
+
+
+class OpsAccessSettings(MetricsServerSettings):
+    """/metrics and the API docs (/docs, /redoc, /openapi.json) of the HTTP services.
+
+    ``public``: anyone on the public port (the development default). ``token``: only with
+    ``Authorization: Bearer $OPS_TOKEN`` (401 without). ``private`` (the production
+    default): 404 on the public port; served on METRICS_HOST:METRICS_PORT instead, a port
+    that only Prometheus and operators reach (0: not served at all). /healthz and /readyz
+    stay on the public port in every mode: probes and load balancers call them."""
+
+    ops_access: OpsAccess | None = Field(None, alias="OPS_ACCESS")
+    ops_token: SecretStr = Field(SecretStr(""), alias="OPS_TOKEN")
+
+    @property
+    def ops_mode(self) -> OpsAccess:
+        return self.ops_access or ("private" if self.production else "public")
+
+    @model_validator(mode="after")
+    def _token_when_gated_by_one(self) -> OpsAccessSettings:
+        if self.ops_mode != "token":
+            return self
+        token = self.ops_token.get_secret_value()
+        problem = secret_problem(token) if self.production else (
+            None if token else "must be set")
+        if problem:
+            raise ValueError(f"OPS_TOKEN (OPS_ACCESS=token) {problem}")
+        return self
 
 
 class ScoringSettings(ServiceSettings):

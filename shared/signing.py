@@ -1,10 +1,14 @@
-"""Signed one-tap rating links: one rater, one asset, one expiry; any of the five stars.
+"""One sub-key per purpose of ``GLASSBOARD_SIGNING_SECRET``, and the signed one-tap rating
+links.
 
-The signature covers (asset, user, expiry) but not the stars, so the five links of one
-email share a signature and the thank-you page can offer "change your mind" links without
-asking anyone to sign again. The message is a JSON array with a version tag, so fields can
-never run into each other, and the tag keeps these signatures apart from anything else
-made with the same secret (sessions and magic links use other constructions and salts).
+Nothing signs with the secret itself: each purpose (sessions, magic links, rating links,
+rating commands, share links) takes ``derive_key(secret, purpose)``, so a signature made
+for one purpose never verifies as another, whatever the constructions have in common.
+
+A rating link's signature covers (asset, user, expiry) but not the stars, so the five
+links of one email share a signature and the thank-you page can offer "change your mind"
+links without asking anyone to sign again. The message is a JSON array with a version
+tag, so fields can never run into each other.
 """
 
 from __future__ import annotations
@@ -13,11 +17,15 @@ import base64
 import hashlib
 import hmac
 import json
+from typing import Literal, get_args
 from urllib.parse import quote, urlencode
 
 __all__ = [
     "BAD_SIGNATURE",
     "EXPIRED",
+    "PURPOSES",
+    "Purpose",
+    "derive_key",
     "rating_link_url",
     "sign_rating_link",
     "verify_rating_link",
@@ -27,7 +35,23 @@ __all__ = [
 BAD_SIGNATURE = "bad signature"
 EXPIRED = "expired"
 
+#: Every use of the signing secret. "rating-command" is ingest's signature of the rating
+#: commands it publishes (shared/command_signing.py); "share-link" is reserved for the
+#: share links to come.
+Purpose = Literal["session", "magic-link", "rating-link", "rating-command", "share-link"]
+PURPOSES: tuple[Purpose, ...] = get_args(Purpose)
+
 _PURPOSE = "glassboard/rating-link/v1"
+
+
+def derive_key(secret: str, purpose: Purpose) -> str:
+    """The sub-key of one purpose: HMAC-SHA256 keyed by the secret over
+    ``glassboard/<purpose>/v1``, as 64 hex characters (a str, which Starlette's sessions
+    and itsdangerous take as they are; ``bytes.fromhex`` gives the raw 32 bytes)."""
+    if purpose not in PURPOSES:
+        raise ValueError(f"unknown signing purpose {purpose!r}")
+    label = f"glassboard/{purpose}/v1".encode()
+    return hmac.new(secret.encode(), label, hashlib.sha256).hexdigest()
 
 
 def _message(asset_id: str, user_id: int, expires_at: int) -> bytes:
@@ -36,9 +60,10 @@ def _message(asset_id: str, user_id: int, expires_at: int) -> bytes:
 
 
 def sign_rating_link(secret: str, asset_id: str, user_id: int, expires_at: int) -> str:
-    """The link's signature: HMAC-SHA256, URL-safe base64 without padding (43 chars)."""
-    digest = hmac.new(secret.encode(), _message(asset_id, user_id, expires_at),
-                      hashlib.sha256).digest()
+    """The link's signature: HMAC-SHA256 with the "rating-link" sub-key of ``secret`` (the
+    signing secret itself), URL-safe base64 without padding (43 chars)."""
+    key = bytes.fromhex(derive_key(secret, "rating-link"))
+    digest = hmac.new(key, _message(asset_id, user_id, expires_at), hashlib.sha256).digest()
     return base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
 
 

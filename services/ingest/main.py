@@ -10,7 +10,7 @@ from fastapi.middleware.cors import CORSMiddleware
 
 from shared.db import create_pool
 from shared.kafka import make_broker
-from shared.observability import ops_routes, readiness
+from shared.observability import mount_ops, readiness
 from shared.scanners import ScannerNetworks
 
 from .catalog import CatalogCache
@@ -61,7 +61,7 @@ def create_app(settings: IngestSettings) -> FastAPI:
     app.add_middleware(
         CORSMiddleware, allow_origins=["*"], allow_methods=["GET", "HEAD", "POST"], allow_headers=["*"]
     )
-    app.include_router(ops_routes(lambda: app.state.readiness))
+    mount_ops(app, settings, lambda: app.state.readiness)
     app.include_router(router)
     app.include_router(rating_links_router)
     return app

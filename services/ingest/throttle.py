@@ -1,20 +1,15 @@
-"""Rate limits at the edge (the `limits` library): per client on the pixel, download and
-page-script paths, per key on the API. Counted with the sliding-window counter: O(1)
-memory per client and limit (a moving window would keep one entry per hit), and close to
-a moving window in what it allows.
+"""Rate limits at the edge (shared/rate_limits.py, the `limits` library): per client on the
+pixel, download and page-script paths, per client and asset on all three, per key on the
+API.
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
-import math
-import time
 from enum import StrEnum
 
-from limits import RateLimitItem, parse, parse_many
-from limits.aio.strategies import SlidingWindowCounterRateLimiter
-from limits.storage import storage_from_string
+from shared.rate_limits import RateLimits, Spend
 
 from .settings import IngestSettings
 
@@ -22,7 +17,7 @@ __all__ = ["Bucket", "Throttle", "client_key"]
 
 #: At most this many rate-limited hits a second are also published to ``events-rejected``
 #: (all of them count in the metric): a flood must not become a flood on the bus too.
-_RECORDS_PER_SECOND = "50/second"
+_RECORDS = [Spend("50/second", "limited-records", "all")]
 
 
 class Bucket(StrEnum):
@@ -41,29 +36,23 @@ def client_key(salt: bytes, ip: str) -> str:
 
 
 class Throttle:
+    """The edge's buckets over :class:`shared.rate_limits.RateLimits`."""
+
     def __init__(self, settings: IngestSettings) -> None:
-        storage = storage_from_string(settings.rate_limit_storage_uri)
-        self._limiter = SlidingWindowCounterRateLimiter(storage)  # type: ignore[arg-type]
-        self._limits: dict[Bucket, list[RateLimitItem]] = {
-            Bucket.PIXEL: parse_many(settings.rate_limit_pixel),
-            Bucket.BEACON: parse_many(settings.rate_limit_beacon),
-            Bucket.API_KEY: parse_many(settings.rate_limit_api_key),
-            Bucket.ASSET: parse_many(settings.rate_limit_asset),
+        self._limits = RateLimits(settings.rate_limit_storage_uri)
+        self._notation: dict[Bucket, str] = {
+            Bucket.PIXEL: settings.rate_limit_pixel,
+            Bucket.BEACON: settings.rate_limit_beacon,
+            Bucket.API_KEY: settings.rate_limit_api_key,
+            Bucket.ASSET: settings.rate_limit_asset,
         }
-        self._records = parse(_RECORDS_PER_SECOND)
 
     async def retry_after(self, bucket: Bucket, who: str, cost: int = 1) -> int | None:
         """Spend ``cost`` hits of ``who``'s limits; None when they allow it, else the seconds
         to wait (for ``Retry-After``). A refused request spends nothing."""
-        items = self._limits[bucket]
-        for item in items:
-            if not await self._limiter.test(item, bucket.value, who, cost=cost):
-                stats = await self._limiter.get_window_stats(item, bucket.value, who)
-                return max(1, math.ceil(stats.reset_time - time.time()))
-        for item in items:
-            await self._limiter.hit(item, bucket.value, who, cost=cost)
-        return None
+        return await self._limits.retry_after([Spend(self._notation[bucket], bucket.value, who)],
+                                              cost)
 
     async def may_record(self) -> bool:
         """Whether one more limited hit may go to ``events-rejected`` this second."""
-        return await self._limiter.hit(self._records, "limited-records")
+        return await self._limits.retry_after(_RECORDS) is None

@@ -1,5 +1,10 @@
 """The two ways an alert leaves: email over SMTP and a signed webhook over HTTPS.
 
+A webhook is signed with its receiver's own secret (derived from WEBHOOK_SIGNING_SECRET and
+the key id stored with the URL), over the timestamp and the body. Its host is resolved at
+each send and, in production, refused unless every address is public; the request then
+goes to a checked address, the name kept for Host and TLS (shared/webhooks.py).
+
 Each ``send`` either returns (the server accepted the message) or raises ``DeliveryError``
 saying whether retrying can help. Nothing here logs a secret: webhook URLs are shown as
 scheme and host, SMTP as host and port.
@@ -19,6 +24,7 @@ from typing import Protocol
 from uuid import UUID
 
 import aiosmtplib
+import asyncpg
 import httpx
 
 from shared.smtp import SmtpConfig, build_message, is_permanent, send_message
@@ -26,11 +32,14 @@ from shared.webhooks import (
     DELIVERY_HEADER,
     SIGNATURE_HEADER,
     TIMESTAMP_HEADER,
+    WebhookTarget,
     describe_target,
+    receiver_secret,
+    resolve_target,
     sign,
-    validate_webhook_url,
 )
 
+from .reads.ratings import webhook_key
 from .render import AlertView, email_content, slack_body
 
 __all__ = [
@@ -103,33 +112,72 @@ class ConsoleEmail:
 
 
 class WebhookChannel:
-    def __init__(self, secret: str, public_url: str, timeout: float, production: bool) -> None:
-        self.secret = secret
+    def __init__(self, pool: asyncpg.Pool, master_secret: str, public_url: str, timeout: float,
+                 production: bool) -> None:
+        self.pool = pool
+        self.master_secret = master_secret
         self.public_url = public_url
+        self.timeout = timeout
         self.production = production
-        # Redirects are not followed: the URL that was validated is the one called.
-        self.client = httpx.AsyncClient(timeout=timeout, follow_redirects=False)
+        # Redirects are not followed: the URL that was checked is the one called. No
+        # connection is kept for another request: each goes to an address checked for that
+        # send, under that send's host name. No proxy from the environment routes around it.
+        self.client = httpx.AsyncClient(timeout=timeout, follow_redirects=False, trust_env=False,
+                                        limits=httpx.Limits(max_keepalive_connections=0))
 
-    def request(self, delivery: Delivery, alerts: list[AlertView]) -> tuple[bytes, dict[str, str]]:
+    def request(self, delivery: Delivery, alerts: list[AlertView], secret: str,
+                now: float | None = None) -> tuple[bytes, dict[str, str]]:
         body = json.dumps(slack_body(alerts, self.public_url, delivery.digest)).encode()
+        timestamp = int(time.time() if now is None else now)
         headers = {
             "Content-Type": "application/json",
             "User-Agent": "Glassboard-Notifier/1",
-            SIGNATURE_HEADER: sign(body, self.secret),
-            TIMESTAMP_HEADER: str(int(time.time())),
+            SIGNATURE_HEADER: sign(body, timestamp, secret),
+            TIMESTAMP_HEADER: str(timestamp),
             DELIVERY_HEADER: str(delivery.message_key),
         }
         return body, headers
 
-    async def send(self, delivery: Delivery, alerts: list[AlertView]) -> None:
-        where = describe_target(delivery.target)
+    async def _target(self, delivery: Delivery, where: str) -> WebhookTarget:
+        """The delivery's URL with the addresses to call, checked now; DeliveryError if not."""
         try:
-            url = validate_webhook_url(delivery.target, production=self.production)
+            return await resolve_target(delivery.target, production=self.production,
+                                        timeout=self.timeout)
         except ValueError as exc:
             raise DeliveryError(f"webhook {where}: {exc}", permanent=True) from exc
-        body, headers = self.request(delivery, alerts)
+        except OSError as exc:
+            reason = exc.strerror or type(exc).__name__
+            raise DeliveryError(f"webhook {where}: the host does not resolve ({reason})",
+                                permanent=False) from exc
+
+    async def _post(self, target: WebhookTarget, body: bytes,
+                    headers: dict[str, str]) -> httpx.Response:
+        """POST to the checked addresses in turn, the next only when one refuses to connect."""
+        *others, last = target.addresses
+        for address in others:
+            try:
+                return await self._post_to(target, address, body, headers)
+            except httpx.ConnectError:
+                continue
+        return await self._post_to(target, last, body, headers)
+
+    async def _post_to(self, target: WebhookTarget, address: str, body: bytes,
+                       headers: dict[str, str]) -> httpx.Response:
+        url, host, tls = target.pinned(address)
+        return await self.client.post(url, content=body, headers={**headers, **host},
+                                      extensions=tls)
+
+    async def send(self, delivery: Delivery, alerts: list[AlertView]) -> None:
+        where = describe_target(delivery.target)
+        key_id = await webhook_key(self.pool, delivery.recipient_email, delivery.target)
+        if key_id is None:
+            raise DeliveryError(f"webhook {where}: no longer the owner's webhook",
+                                permanent=True)
+        target = await self._target(delivery, where)
+        body, headers = self.request(delivery, alerts,
+                                     receiver_secret(self.master_secret, key_id))
         try:
-            response = await self.client.post(url, content=body, headers=headers)
+            response = await self._post(target, body, headers)
         except httpx.TimeoutException as exc:
             raise DeliveryError(f"webhook {where}: timed out", permanent=False) from exc
         except httpx.HTTPError as exc:

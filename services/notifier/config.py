@@ -1,7 +1,8 @@
 """The notifier's configuration, checked as a whole before anything starts.
 
 A notifier that cannot deliver must not start and silently pile up alerts: a bad SMTP
-configuration, production without SMTP or without a webhook signing secret, or an unknown
+configuration, production without SMTP or without a strong webhook signing secret (the
+same rules as GLASSBOARD_SIGNING_SECRET: shared.settings.secret_problem), or an unknown
 ALERT_WINDOW stop it with one message naming every problem. Secrets never appear in it.
 """
 
@@ -11,14 +12,14 @@ import os
 from dataclasses import dataclass
 
 from shared.alert_rules import RuleSet
+from shared.settings import secret_problem
 from shared.smtp import SmtpConfig, SmtpConfigError, smtp_config
+from shared.webhooks import DEV_WEBHOOK_SECRET
 
 from .settings import NotifierSettings
 
 __all__ = ["DEV_WEBHOOK_SECRET", "HOLD_ENV", "NotifierConfig", "NotifierConfigError"]
 
-#: Signs webhooks in development only; production refuses to start without a real one.
-DEV_WEBHOOK_SECRET = "dev-insecure-webhook-secret"
 #: Test hook: the delivery worker waits this many seconds before its first send, so a test
 #: can kill the process between the decision and the delivery.
 HOLD_ENV = "GLASSBOARD_NOTIFIER_HOLD_DELIVERIES_SECONDS"
@@ -57,11 +58,10 @@ class NotifierConfig:
             errors.append("SMTP_HOST is not set: in production the notifier must be able to "
                           "email alerts (see docs/alerts.md for the SMTP_* variables)")
         secret = settings.webhook_signing_secret.get_secret_value()
-        if not secret:
-            if production:
-                errors.append("WEBHOOK_SIGNING_SECRET must be set in production: receivers "
-                              "verify every webhook with it")
-            secret = DEV_WEBHOOK_SECRET
+        if production and (problem := secret_problem(secret)):
+            errors.append(f"WEBHOOK_SIGNING_SECRET {problem}: receivers verify every "
+                          "webhook with it")
+        secret = secret or DEV_WEBHOOK_SECRET
         if settings.alert_retry_max_seconds < settings.alert_retry_base_seconds:
             errors.append("ALERT_RETRY_MAX_SECONDS must not be below ALERT_RETRY_BASE_SECONDS")
         if errors:

@@ -55,7 +55,7 @@ class NotifierService:
         self.pool = await create_pool(settings.database_url, max_size=4)
         email = (EmailChannel(config.smtp, config.public_url) if config.smtp
                  else ConsoleEmail(config.public_url))
-        webhook = WebhookChannel(config.webhook_secret, config.public_url,
+        webhook = WebhookChannel(self.pool, config.webhook_secret, config.public_url,
                                  settings.webhook_timeout_seconds, config.production)
         self.channels = Channels(email, webhook)
         # A claimed delivery whose process died is retried after this lease: longer than

@@ -1,6 +1,6 @@
 """What the ratings app holds while it runs: the pool, the broker with its subscribers, the
-outbox relay, the score hub, the lag reporter, magic links and the mailer. Start order
-matters and is written once here; stop runs in reverse."""
+outbox relay, the score hub, the lag reporter, magic links, the mailer, and the sign-in
+limits and link sender. Start order matters and is written once here; stop runs in reverse."""
 
 from __future__ import annotations
 
@@ -12,9 +12,11 @@ from fastapi import FastAPI
 from shared.db import create_pool
 from shared.kafka import group_options, make_broker
 from shared.observability import LagReporter, readiness
+from shared.signing import derive_key
 
 from .identity.magic_links import MagicLinks
 from .identity.mailer import make_mailer
+from .identity.sign_in_requests import LinkSender, SignInLimits
 from .rating.commands import subscribe_rating_commands
 from .rating.outbox import OutboxRelay
 from .scores.hub import ScoreHub
@@ -45,12 +47,21 @@ def make_lifespan(settings: RatingsSettings) -> Callable[[FastAPI], AbstractAsyn
         lag.start()
         app.state.settings = settings
         app.state.public_url = settings.ratings_base_url
-        app.state.magic_links = MagicLinks(settings.signing_secret.get_secret_value())
+        app.state.magic_links = MagicLinks(
+            derive_key(settings.signing_secret.get_secret_value(), "magic-link"))
         # SMTP when SMTP_HOST is set; else printed in development, 503 in production.
         app.state.mailer = make_mailer(settings)
+        app.state.sign_in_limits = SignInLimits(
+            per_address=settings.sign_in_rate_limit_address,
+            per_address_total=settings.sign_in_rate_limit_address_total,
+            per_client=settings.sign_in_rate_limit_client,
+            storage_uri=settings.sign_in_rate_limit_storage_uri, links=app.state.magic_links)
+        app.state.link_sender = LinkSender(app.state.pool, app.state.mailer,
+                                           app.state.magic_links, settings.ratings_base_url)
         try:
             yield
         finally:
+            await app.state.link_sender.stop()
             await lag.stop()
             await app.state.outbox.stop()
             await app.state.score_hub.stop()

@@ -5,7 +5,9 @@ from __future__ import annotations
 from fastapi import FastAPI
 from starlette.middleware.sessions import SessionMiddleware
 
-from shared.observability import ops_routes
+from shared.observability import mount_ops
+from shared.signing import derive_key
+from shared.web.guards import RequestGuards
 
 from .alerts.routes import router as alerts_router
 from .analytics.routes import router as analytics_router
@@ -20,18 +22,21 @@ from .web.routes import static_app
 
 __all__ = ["create_app"]
 
-SESSION_MAX_AGE_SECONDS = 30 * 24 * 3600  # a month: sales should not sign in every day
-
 
 def create_app(settings: RatingsSettings) -> FastAPI:
     app = FastAPI(title="Glassboard ratings", lifespan=make_lifespan(settings))
+    # The cookie names a server-side session (identity/auth.py), signed with its sub-key.
     app.add_middleware(
-        SessionMiddleware, secret_key=settings.signing_secret.get_secret_value(),
-        session_cookie="gb_session", max_age=SESSION_MAX_AGE_SECONDS, same_site="lax",
+        SessionMiddleware, secret_key=derive_key(settings.signing_secret.get_secret_value(),
+                                                 "session"),
+        session_cookie="gb_session", max_age=settings.session_max_age_seconds, same_site="lax",
         https_only=settings.secure_cookies,
     )
+    # Around the session: size, Origin and NUL are refused before it or any route runs.
+    app.add_middleware(RequestGuards, max_body_bytes=settings.ratings_max_body_bytes,
+                       trusted_origins=[settings.ratings_base_url])
     app.state.readiness = None
-    app.include_router(ops_routes(lambda: app.state.readiness))
+    mount_ops(app, settings, lambda: app.state.readiness)
     for router in (catalog_router, analytics_router, identity_router, rating_router,
                    scores_router, alerts_router, web_router):
         app.include_router(router)

@@ -125,6 +125,7 @@ class Phone:
 async def phone(stack: Stack, tmp_path: Path) -> AsyncIterator[Phone]:
     ratings = await stack.ratings()
     _, rep_token = await stack.user(REP, "sales", "Riley Rep")
+    await stack.user(OWNER, "marketing", "Maria Lopez")  # owners are users first (issue 12)
     async with await stack.client("marketing") as marketing:
         for asset in ASSETS:
             (await marketing.post("/v1/assets", json=asset)).raise_for_status()
@@ -164,7 +165,13 @@ async def sign_in(phone: Phone, page: Page, *, screenshot: bool = False) -> None
     assert to == REP
     link = re.search(r"https?://\S+/auth/magic\?\S+", body)
     assert link, body
+    # The link opens a page that signs in only when its button is pressed (a POST).
     await page.goto(link.group(0))
+    await expect(page.locator("#signing-in-as")).to_have_text(REP)
+    if screenshot:
+        await phone.shot(page, "app-magic-link.png")
+    await page.get_by_role("button", name="Sign in", exact=True).tap()
+    await page.wait_for_url(f"{phone.url}/app/")
     assert page.url == f"{phone.url}/app/"
     await page.wait_for_selector("body[data-ready=true]")
     await expect(page.locator("#whoami")).to_contain_text(REP)

@@ -209,7 +209,11 @@ async def sign_in(board: Board, page: Page, path: str) -> None:
     assert to == REP
     link = re.search(r"https?://\S+/auth/magic\?\S+", body)
     assert link, body
+    # The link opens a page that signs in only when its button is pressed (a POST).
     await page.goto(link.group(0))
+    await expect(page.locator("#signing-in-as")).to_have_text(REP)
+    await page.get_by_role("button", name="Sign in", exact=True).click()
+    await page.wait_for_url(f"{board.url}{path}")
     assert page.url == f"{board.url}{path}"
 
 

@@ -1,6 +1,7 @@
 """deploy/compose.yaml checked without Docker: against the Compose Specification's JSON
 schema, and against the app: one image, every setting a real one, the services wired to
-Kafka, PostgreSQL and each other, secrets as placeholders."""
+Kafka, PostgreSQL and each other, secrets required from the operator (the examples
+refused), /metrics and the docs kept off the public ports."""
 
 from __future__ import annotations
 
@@ -11,9 +12,17 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import jsonschema
+import pytest
 
 from devtools.settings import StackSettings
-from harness.deploy import DEPLOY, EXTRA_ENV, SERVICES
+from harness.deploy import (
+    DEPLOY,
+    EXTRA_ENV,
+    OPERATOR_ENV,
+    REQUIRED_SECRETS,
+    SERVICES,
+    assert_secrets_refused,
+)
 
 # The checks were written against module-private helpers that now live in the harness; the
 # aliases keep each test's body exactly as it was.
@@ -23,7 +32,7 @@ from harness.deploy import interpolate as _interpolate
 from harness.deploy import service_port as _service_port
 from harness.deploy import setting_aliases as _setting_aliases
 from harness.paths import ROOT
-from shared.settings import DEV_SECRET
+from shared.settings import DEV_SECRET, secret_problem
 from shared.topics import Topics
 
 
@@ -138,27 +147,59 @@ def test_aggregator_scales_within_the_partitions_of_events(compose: dict[str, An
     assert 1 <= aggregator["deploy"]["replicas"] <= Topics().events.partitions
 
 
-def test_secrets_are_placeholders_marked_change_me(compose: dict[str, Any]) -> None:
-    services = compose["services"]
-    secrets = {
-        ("ingest", "GLASSBOARD_SIGNING_SECRET"),
-        ("postgres", "POSTGRES_PASSWORD"),
-        ("grafana", "GF_SECURITY_ADMIN_PASSWORD"),
-    }
-    for service, key in secrets:
-        raw = services[service]["environment"][key]
-        assert _variables(raw), f"{service}.{key} must come from the environment"
-        assert "CHANGE-ME" in _interpolate(raw), f"{service}.{key}: mark the default CHANGE-ME"
-    example = dict(
+def _example() -> dict[str, str]:
+    return dict(
         line.split("=", 1)
         for line in (DEPLOY / "env.example").read_text().splitlines()
         if line and not line.startswith("#")
     )
-    for key in ("GLASSBOARD_SIGNING_SECRET", "POSTGRES_PASSWORD", "GRAFANA_ADMIN_PASSWORD"):
+
+
+def test_compose_will_not_start_until_the_operator_sets_every_secret(
+    compose: dict[str, Any],
+) -> None:
+    services = compose["services"]
+    secrets = {
+        ("ingest", "GLASSBOARD_SIGNING_SECRET"): "GLASSBOARD_SIGNING_SECRET",
+        ("ratings", "GLASSBOARD_SIGNING_SECRET"): "GLASSBOARD_SIGNING_SECRET",
+        ("notifier", "WEBHOOK_SIGNING_SECRET"): "WEBHOOK_SIGNING_SECRET",
+        ("ratings", "DATABASE_URL"): "POSTGRES_PASSWORD",
+        ("postgres", "POSTGRES_PASSWORD"): "POSTGRES_PASSWORD",
+        ("grafana", "GF_SECURITY_ADMIN_PASSWORD"): "GRAFANA_ADMIN_PASSWORD",
+    }
+    for (service, key), variable in secrets.items():
+        raw = services[service]["environment"][key]
+        assert f"${{{variable}:?" in raw, f"{service}.{key}: no default, ${{{variable}:?...}}"
+        with pytest.raises(AssertionError, match=f"requires {variable}"):
+            _interpolate(raw)  # a fresh checkout without deploy/.env
+        assert _interpolate(raw, {variable: "s3t"}) != _interpolate(raw, {variable: "0ther"})
+    assert set(REQUIRED_SECRETS) == set(secrets.values())
+
+
+def test_env_example_placeholders_are_refused_in_production() -> None:
+    example = _example()
+    for key in ("GLASSBOARD_SIGNING_SECRET", "POSTGRES_PASSWORD", "GRAFANA_ADMIN_PASSWORD",
+                "WEBHOOK_SIGNING_SECRET"):
         assert example[key].startswith("CHANGE-ME")
+        assert OPERATOR_ENV[key] != example[key]
+    assert example["GLASSBOARD_ENV"] == "production"
+    assert secret_problem(example["GLASSBOARD_SIGNING_SECRET"])
+    assert secret_problem(example["WEBHOOK_SIGNING_SECRET"])
+    assert_secrets_refused(example)  # the services, given env.example as it is, stop
     # Every variable compose reads is documented in env.example.
     used = set(re.findall(r"\$\{(\w+)", (DEPLOY / "compose.yaml").read_text()))
     assert used <= set(example), f"undocumented in env.example: {used - set(example)}"
+
+
+def test_metrics_and_docs_stay_off_the_published_ports(compose: dict[str, Any]) -> None:
+    services = compose["services"]
+    for name in ("ingest", "ratings"):
+        env = _env(services[name])
+        settings = StackSettings.model_validate(env)
+        assert settings.ops_mode == "private", f"{name}: /metrics and /docs on the public port"
+        assert str(settings.metrics_port) in services[name]["expose"]
+        published = {str(port).split(":")[0] for port in services[name]["ports"]}
+        assert str(settings.metrics_port) not in published
 
 
 def test_mounted_files_exist(compose: dict[str, Any]) -> None:

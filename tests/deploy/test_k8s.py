@@ -19,7 +19,8 @@ import pytest
 import yaml
 
 from devtools.settings import StackSettings
-from harness.deploy import DEPLOY, EXTRA_ENV, SERVICES
+from harness.deploy import DEPLOY, EXTRA_ENV, OPERATOR_ENV, SERVICES, assert_secrets_refused
+from harness.deploy import scrape_port as _scrape_port
 from harness.deploy import service_port as _service_port
 from harness.deploy import setting_aliases as _setting_aliases
 from shared.topics import Topics
@@ -237,9 +238,25 @@ def test_config_and_secret_hold_real_settings(k8s_docs: list[dict[str, Any]]) ->
     assert not unknown, f"not settings: {unknown}"
     assert {"DATABASE_URL", "GLASSBOARD_SIGNING_SECRET", "WEBHOOK_SIGNING_SECRET"} <= set(secret)
     assert all("CHANGE-ME" in value for value in secret.values()), "placeholders only"
-    settings = StackSettings.model_validate({**config, **secret})
+    assert_secrets_refused({**config, **secret})  # no working default
+    generated = {key: OPERATOR_ENV[key]
+                 for key in ("GLASSBOARD_SIGNING_SECRET", "WEBHOOK_SIGNING_SECRET")}
+    settings = StackSettings.model_validate({**config, **secret, **generated})
     assert settings.env == "production" and settings.ingest_host == "0.0.0.0"
     assert urlsplit(settings.database_url).scheme == "postgresql"
+
+
+def test_prometheus_scrapes_the_port_that_serves_metrics(k8s_docs: list[dict[str, Any]]) -> None:
+    config = {**_configmap(k8s_docs), **OPERATOR_ENV}
+    assert StackSettings.model_validate(config).ops_mode == "private"
+    for deployment in _kind(k8s_docs, "Deployment"):
+        pod = deployment["spec"]["template"]
+        (container,) = pod["spec"]["containers"]
+        name = container["args"][0]
+        port = _scrape_port(config, name)
+        annotations = pod["metadata"]["annotations"]
+        assert annotations["prometheus.io/port"] == str(port), name
+        assert port in {p["containerPort"] for p in container["ports"]}, name
 
 
 def test_kustomization_lists_every_manifest(k8s_docs: list[dict[str, Any]]) -> None:

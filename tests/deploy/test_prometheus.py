@@ -1,4 +1,5 @@
-"""deploy/prometheus/prometheus.yml: Prometheus scrapes every service where compose runs it."""
+"""deploy/prometheus/prometheus.yml: Prometheus scrapes every service where compose runs it,
+on the port that serves its /metrics (the ops port, when OPS_ACCESS keeps it private)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ import yaml
 
 from harness.deploy import DEPLOY, SERVICES
 from harness.deploy import compose_env as _env
-from harness.deploy import service_port as _service_port
+from harness.deploy import scrape_port as _scrape_port
 
 
 def test_prometheus_scrapes_every_service(compose: dict[str, Any]) -> None:
@@ -25,7 +26,7 @@ def test_prometheus_scrapes_every_service(compose: dict[str, Any]) -> None:
                 host, _, port = target.rpartition(":")
                 found.add((host, int(port)))
     for name in SERVICES:
-        port = _service_port(_env(compose["services"][name]), name)
+        port = _scrape_port(_env(compose["services"][name]), name)
         assert (name, port) in targets.get(name, set()), f"Prometheus does not scrape {name}:{port}"
     mount = "./prometheus/prometheus.yml:/etc/prometheus/prometheus.yml:ro"
     assert mount in compose["services"]["prometheus"]["volumes"]

@@ -145,9 +145,13 @@ class Stack:
         """A client of the ratings app, signed in with an API token of a user in ``role``."""
         if role not in self._tokens:
             _, self._tokens[role] = await self.user(f"{role}-tester@example.com", role)
+        return self.client_for(self._tokens[role])
+
+    def client_for(self, token: str) -> httpx.AsyncClient:
+        """A client of the ratings app signed in with ``token`` (one ``user`` returned)."""
         return httpx.AsyncClient(
             base_url=f"http://127.0.0.1:{self.settings.ratings_port}",
-            headers={"authorization": f"Bearer {self._tokens[role]}"},
+            headers={"authorization": f"Bearer {token}"},
         )
 
     async def rejected_summary(self) -> dict[str, Any]:

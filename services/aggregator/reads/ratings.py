@@ -14,11 +14,14 @@ import asyncpg
 
 __all__ = ["asset_states", "known_assets", "peer_types", "rating_sums"]
 
+# Deleted assets stay known: the withdrawals of their ratings must still apply. They are
+# no one's peer and get no new state (the board has dropped them).
 KNOWN_ASSETS = "SELECT id FROM assets WHERE id = any($1::text[])"
 
 SELECT_PEERS = """
 SELECT id, type FROM assets
-WHERE $1 OR type IN (SELECT type FROM assets WHERE id = any($2::text[]))
+WHERE deleted_at IS NULL
+  AND ($1 OR type IN (SELECT type FROM assets WHERE id = any($2::text[])))
 """
 
 # Ratings of the whole catalog (the prior needs them all), per asset, window and period.
@@ -27,7 +30,7 @@ SELECT d.asset_id, w.name AS score_window, d.day >= w.current_from AS is_current
        sum(d.ratings)::bigint AS ratings
 FROM unnest($1::text[], $2::date[], $3::date[]) AS w(name, current_from, previous_from)
 JOIN rating_daily d ON d.day >= w.previous_from AND d.day <= $4
-JOIN assets a ON a.id = d.asset_id
+JOIN assets a ON a.id = d.asset_id AND a.deleted_at IS NULL
 GROUP BY d.asset_id, w.name, is_current, d.stars
 """
 
@@ -38,7 +41,7 @@ SELECT a.id AS asset_id, a.title, a.type, a.stage, a.owner_email,
        t.views, t.unique_viewers, t.downloads, t.engaged_ms, t.wall_ms, t.last_event_at,
        now() AS updated_at, r.s1, r.s2, r.s3, r.s4, r.s5
 FROM unnest($1::text[]) AS k(asset_id)
-JOIN assets a ON a.id = k.asset_id
+JOIN assets a ON a.id = k.asset_id AND a.deleted_at IS NULL
 LEFT JOIN asset_totals t ON t.asset_id = k.asset_id
 CROSS JOIN LATERAL (
     SELECT coalesce(sum(d.ratings) FILTER (WHERE d.stars = 1), 0)::bigint AS s1,

@@ -11,8 +11,9 @@ import asyncpg
 
 __all__ = ["ASSET_URL", "ASSET_URLS", "INGEST_KEYS", "asset_url", "asset_urls", "ingest_keys"]
 
-ASSET_URLS = "SELECT id, url FROM assets"
-ASSET_URL = "SELECT url FROM assets WHERE id = $1"
+# A deleted asset is unknown here: /d/ID stops redirecting and its hits are refused.
+ASSET_URLS = "SELECT id, url FROM assets WHERE deleted_at IS NULL"
+ASSET_URL = "SELECT url FROM assets WHERE id = $1 AND deleted_at IS NULL"
 INGEST_KEYS = """
 SELECT id, token_sha256, scopes, asset_ids, revoked_at IS NOT NULL AS revoked FROM ingest_keys
 """

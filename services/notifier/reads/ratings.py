@@ -1,13 +1,15 @@
 """Every statement of the notifier that reads a table the ratings service owns.
 
 The catalog (``assets``), a rating's comment (``ratings``) and each owner's alert settings
-(``users``, ``alert_preferences``, ``alert_rule_overrides``). The notifier never writes
+(``users``, ``alert_preferences``, ``alert_rule_overrides``), the webhook key id of each
+receiver's secret included. The notifier never writes
 these tables; people change their settings in the ratings app.
 """
 
 from __future__ import annotations
 
 import json
+import uuid
 from collections.abc import Iterable, Sequence
 from typing import Any
 
@@ -15,9 +17,14 @@ import asyncpg
 
 from ..recipients import Preferences
 
-__all__ = ["OwnerSettings", "asset_catalog", "owner_settings", "rating_comments"]
+__all__ = ["OwnerSettings", "asset_catalog", "owner_settings", "rating_comments",
+           "webhook_key"]
 
-SELECT_ASSETS = "SELECT id, title, owner_email FROM assets WHERE id = any($1::text[])"
+# A deleted asset is out of the catalog: no alert about it (its ratings' withdrawal
+# included).
+SELECT_ASSETS = """
+SELECT id, title, owner_email FROM assets WHERE id = any($1::text[]) AND deleted_at IS NULL
+"""
 SELECT_COMMENTS = """
 SELECT r.asset_id, r.user_id, r.comment
 FROM ratings r JOIN unnest($1::text[], $2::bigint[]) AS k(a, u)
@@ -26,6 +33,16 @@ FROM ratings r JOIN unnest($1::text[], $2::bigint[]) AS k(a, u)
 SELECT_PREFERENCES = """
 SELECT u.email, p.email AS email_on, p.webhook_url, p.mode
 FROM users u JOIN alert_preferences p ON p.user_id = u.id WHERE u.email = any($1::text[])
+"""
+SELECT_WEBHOOK_KEY = """
+SELECT p.webhook_key_id
+FROM users u JOIN alert_preferences p ON p.user_id = u.id
+WHERE u.email = lower($1) AND p.webhook_url = $2
+"""
+# A deactivated user hears nothing, whatever their preferences said (their alerts stay in
+# the inbox, which they cannot open).
+SELECT_DEACTIVATED = """
+SELECT email FROM users WHERE email = any($1::text[]) AND deactivated_at IS NOT NULL
 """
 SELECT_OVERRIDES = """
 SELECT u.email, o.rule, o.params::text AS params
@@ -74,4 +91,12 @@ async def owner_settings(conn: asyncpg.Connection, emails: Iterable[str]) -> Own
         for r in await conn.fetch(SELECT_PREFERENCES, wanted):
             preferences[r["email"]] = Preferences(email=r["email_on"],
                                                   webhook_url=r["webhook_url"], mode=r["mode"])
+        for r in await conn.fetch(SELECT_DEACTIVATED, wanted):
+            preferences[r["email"]] = Preferences(email=False, webhook_url=None)
     return OwnerSettings(overrides, preferences)
+
+
+async def webhook_key(pool: asyncpg.Pool, owner_email: str, url: str) -> uuid.UUID | None:
+    """The key id of the owner's webhook secret while ``url`` is still their webhook; None
+    once they removed or changed it (nothing is then sent there)."""
+    return await pool.fetchval(SELECT_WEBHOOK_KEY, owner_email, url)  # type: ignore[no-any-return]

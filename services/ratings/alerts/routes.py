@@ -15,7 +15,8 @@ from fastapi.exceptions import RequestValidationError
 from pydantic import ValidationError
 
 from shared.alert_rules import RULE_LABELS, RULES, RuleSet, with_overrides
-from shared.webhooks import validate_webhook_url
+from shared.web.params import BIGINT_MAX, RowId
+from shared.webhooks import master_secret, receiver_secret, resolve_target, validate_webhook_url
 
 from ..identity.auth import current_user
 from ..identity.models import Role, User
@@ -45,7 +46,8 @@ async def alerts(
     request: Request, user: User = Depends(current_user),
     all: bool = Query(False, description="Everyone's alerts (admins only)"),
     unread: bool = Query(False, description="Only alerts not marked read"),
-    before: int | None = Query(None, ge=1, description="Older than this alert id (paging)"),
+    before: int | None = Query(None, ge=1, le=BIGINT_MAX,
+                               description="Older than this alert id (paging)"),
     limit: int = Query(50, ge=1, le=200),
 ) -> dict[str, Any]:
     """My alerts (the assets I own), newest first, with how each was delivered."""
@@ -62,7 +64,7 @@ async def alerts(
 
 
 @router.post("/v1/alerts/{alert_id}/read", status_code=204)
-async def mark_read(alert_id: int, request: Request,
+async def mark_read(alert_id: RowId, request: Request,
                     user: User = Depends(current_user)) -> Response:
     pool = request.app.state.pool
     owner = await alert_owner(pool, alert_id)
@@ -94,23 +96,67 @@ async def get_preferences(request: Request, user: User = Depends(current_user)) 
     return {**prefs, "digest_hour_utc": request.app.state.settings.alert_digest_hour}
 
 
+#: How long registering a webhook waits for its host to resolve (production).
+RESOLVE_TIMEOUT_SECONDS = 5.0
+
+
+async def _checked_url(request: Request, url: str) -> str:
+    """The URL if the notifier will call it: in production its host must also resolve, to
+    public addresses only (the notifier checks again when it sends). Else 422."""
+    try:
+        if _production(request):
+            target = await resolve_target(url, production=True, timeout=RESOLVE_TIMEOUT_SECONDS)
+            return target.url
+        return validate_webhook_url(url, production=False)
+    except ValueError as exc:
+        problem = str(exc)
+    except OSError as exc:
+        problem = f"the webhook URL's host does not resolve ({exc.strerror or type(exc).__name__})"
+    raise RequestValidationError([{
+        "type": "value_error", "loc": ("body", "webhook_url"), "msg": problem, "input": url}])
+
+
+def _master_secret(request: Request) -> str:
+    """WEBHOOK_SIGNING_SECRET, which every receiver's secret derives from; 503 in
+    production without a usable one (the notifier does not start without it either)."""
+    settings = request.app.state.settings
+    try:
+        return master_secret(settings.webhook_signing_secret.get_secret_value(),
+                             production=_production(request))
+    except ValueError as exc:
+        raise HTTPException(503, f"webhooks cannot be signed on this server: {exc}") from exc
+
+
 @router.put("/v1/me/alert-preferences")
 async def put_preferences(body: PreferencesIn, request: Request,
                           user: User = Depends(current_user)) -> dict[str, Any]:
-    """Choose channels and timing. A webhook URL that cannot work is refused with 422."""
+    """Choose channels and timing. A webhook URL that cannot work is refused with 422. A new
+    webhook URL gets its own signing secret, in this answer only (``webhook_secret``)."""
     url = body.webhook_url
     if url is not None and url.strip() == "":
         url = None
+    master = None
     if url is not None:
-        try:
-            url = validate_webhook_url(url, production=_production(request))
-        except ValueError as exc:
-            raise RequestValidationError([{
-                "type": "value_error", "loc": ("body", "webhook_url"), "msg": str(exc),
-                "input": url}]) from exc
-    await store.save_preferences(request.app.state.pool, user.id, body.email, url,
-                                       body.mode)
-    return await get_preferences(request, user)
+        url = await _checked_url(request, url)
+        master = _master_secret(request)
+    key_id = await store.save_preferences(request.app.state.pool, user.id, body.email, url,
+                                          body.mode)
+    answer = await get_preferences(request, user)
+    if key_id is not None and master is not None:
+        answer["webhook_secret"] = receiver_secret(master, key_id)
+    return answer
+
+
+@router.post("/v1/me/alert-preferences/webhook-secret")
+async def rotate_webhook_secret(request: Request,
+                                user: User = Depends(current_user)) -> dict[str, str]:
+    """A new signing secret for my webhook, in this answer only; the old one stops working
+    at once (also for alerts already waiting to be sent)."""
+    master = _master_secret(request)
+    key_id = await store.rotate_webhook_key(request.app.state.pool, user.id)
+    if key_id is None:
+        raise HTTPException(409, "set a webhook URL first")
+    return {"webhook_secret": receiver_secret(master, key_id)}
 
 
 # --- rule overrides ------------------------------------------------------------------------------

@@ -5,6 +5,7 @@ notifier's, read through reads/notifier.py."""
 from __future__ import annotations
 
 import json
+import uuid
 from typing import Any
 
 import asyncpg
@@ -15,6 +16,7 @@ __all__ = [
     "fetch_preferences",
     "mark_many_read",
     "mark_read",
+    "rotate_webhook_key",
     "save_override",
     "save_preferences",
 ]
@@ -30,10 +32,21 @@ SELECT unnest($1::bigint[]), $2, now()
 ON CONFLICT DO NOTHING
 """
 SELECT_PREFERENCES = "SELECT email, webhook_url, mode FROM alert_preferences WHERE user_id = $1"
+# A new webhook URL takes the new key id ($5), so it gets its own secret; the same URL
+# saved again keeps its key id, and its secret.
 UPSERT_PREFERENCES = """
-INSERT INTO alert_preferences (user_id, email, webhook_url, mode) VALUES ($1, $2, $3, $4)
+INSERT INTO alert_preferences AS p (user_id, email, webhook_url, mode, webhook_key_id)
+VALUES ($1, $2, $3, $4, $5)
 ON CONFLICT (user_id) DO UPDATE SET email = excluded.email, webhook_url = excluded.webhook_url,
-                                    mode = excluded.mode, updated_at = now()
+                                    mode = excluded.mode, updated_at = now(),
+    webhook_key_id = CASE WHEN p.webhook_url IS DISTINCT FROM excluded.webhook_url
+                          THEN excluded.webhook_key_id ELSE p.webhook_key_id END
+RETURNING webhook_key_id
+"""
+ROTATE_WEBHOOK_KEY = """
+UPDATE alert_preferences SET webhook_key_id = $2, updated_at = now()
+WHERE user_id = $1 AND webhook_url IS NOT NULL
+RETURNING webhook_key_id
 """
 SELECT_OVERRIDES = """
 SELECT rule, params::text AS params FROM alert_rule_overrides WHERE user_id = $1
@@ -63,8 +76,18 @@ async def fetch_preferences(pool: asyncpg.Pool, user_id: int) -> dict[str, Any]:
 
 
 async def save_preferences(pool: asyncpg.Pool, user_id: int, email: bool,
-                           webhook_url: str | None, mode: str) -> None:
-    await pool.execute(UPSERT_PREFERENCES, user_id, email, webhook_url, mode)
+                           webhook_url: str | None, mode: str) -> uuid.UUID | None:
+    """Store the preferences; the webhook's new key id when the URL is new (its secret is
+    then shown to the owner), else None."""
+    fresh = uuid.uuid4()
+    key_id = await pool.fetchval(UPSERT_PREFERENCES, user_id, email, webhook_url, mode, fresh)
+    return fresh if webhook_url is not None and key_id == fresh else None
+
+
+async def rotate_webhook_key(pool: asyncpg.Pool, user_id: int) -> uuid.UUID | None:
+    """A new key id (so a new secret) for the user's webhook; None when they have none."""
+    return await pool.fetchval(  # type: ignore[no-any-return]
+        ROTATE_WEBHOOK_KEY, user_id, uuid.uuid4())
 
 
 async def fetch_overrides(pool: asyncpg.Pool, user_id: int) -> dict[str, dict[str, Any]]:

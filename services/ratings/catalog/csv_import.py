@@ -7,15 +7,13 @@ import io
 
 from pydantic import ValidationError
 
-from .models import AssetIn
+from .models import AssetIn, CatalogRefusal
 
 __all__ = ["CsvRowError", "parse_assets_csv"]
 
 
-class CsvRowError(ValueError):
-    def __init__(self, errors: list[str]) -> None:
-        super().__init__("; ".join(errors))
-        self.errors = errors
+class CsvRowError(CatalogRefusal):
+    """Rows of the file that are not assets, each with its line number."""
 
 
 def parse_assets_csv(text: str) -> list[AssetIn]:

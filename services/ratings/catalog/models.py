@@ -10,7 +10,7 @@ from shared.events import AssetId
 
 from ..identity.models import EMAIL_PATTERN
 
-__all__ = ["ASSET_TYPES", "STAGES", "AssetIn", "AssetType", "Stage", "Tag"]
+__all__ = ["ASSET_TYPES", "STAGES", "AssetIn", "AssetType", "CatalogRefusal", "Stage", "Tag"]
 
 ASSET_TYPES = ("product_sheet", "case_study", "blog_post", "video", "deck", "other")
 STAGES = ("awareness", "consideration", "decision", "onboarding")
@@ -32,6 +32,16 @@ class AssetIn(BaseModel):
     type: AssetType
     url: HttpUrl = Field(description="Where the asset lives; downloads redirect here")
     owner_email: str = Field(pattern=EMAIL_PATTERN, max_length=254,
-                             description="The owner; becomes a marketing user if new")
+                             description="The owner: an existing user (no account is "
+                             "ever created here); only an admin changes it")
     tags: list[Tag] = Field(default_factory=list, max_length=20)
     stage: Stage | None = Field(None, description="Funnel stage the asset serves")
+
+
+class CatalogRefusal(ValueError):
+    """Why a write to the catalog was refused as a whole, one line per problem: nothing
+    was written."""
+
+    def __init__(self, errors: list[str]) -> None:
+        super().__init__("; ".join(errors))
+        self.errors = errors

@@ -1,4 +1,9 @@
-"""SQL of the asset catalog: assets and who viewed them lately (tables ratings owns)."""
+"""SQL of the asset catalog: assets and who viewed them lately (tables ratings owns).
+
+A deleted asset keeps its row with ``deleted_at`` set (migration 0011): every read here
+leaves it out, and its id is never reused. Owners are existing users: nothing here
+creates an account.
+"""
 
 from __future__ import annotations
 
@@ -8,21 +13,21 @@ from typing import Any
 
 import asyncpg
 
-from ..identity.models import Role
-from ..identity.store import find_or_create_user
-from .models import AssetIn
+from .models import AssetIn, CatalogRefusal
 
 __all__ = [
     "ASSET_EXISTS",
+    "asset_for_change",
     "asset_snapshot",
-    "delete_asset",
     "fetch_asset",
     "insert_asset",
     "list_assets",
     "list_owners",
+    "mark_deleted",
     "record_view",
     "update_asset",
     "upsert_assets",
+    "was_deleted",
 ]
 
 _ASSET_COLUMNS = (
@@ -36,6 +41,8 @@ ON CONFLICT (id) DO NOTHING
 RETURNING id
 """
 
+# Owners must be users already: the JOIN keeps rows whose owner is one, and upsert_assets
+# refuses the whole import before this runs when any is not. A deleted asset stays deleted.
 UPSERT_ASSETS = """
 INSERT INTO assets (id, title, type, url, owner_email, owner_id, tags, stage)
 SELECT i.id, i.title, i.type, i.url, lower(i.owner_email), u.id, i.tags::text[], i.stage
@@ -46,27 +53,44 @@ ON CONFLICT (id) DO UPDATE SET
     title = excluded.title, type = excluded.type, url = excluded.url,
     owner_email = excluded.owner_email, owner_id = excluded.owner_id, tags = excluded.tags,
     stage = excluded.stage, updated_at = now()
+WHERE assets.deleted_at IS NULL
 RETURNING (xmax = 0) AS inserted
 """
+ACTIVE_OWNERS = """
+SELECT email FROM users WHERE email = any($1::text[]) AND deactivated_at IS NULL
+"""
+DELETED_AMONG = """
+SELECT id FROM assets WHERE id = any($1::text[]) AND deleted_at IS NOT NULL ORDER BY id
+"""
 
+# Who may change an asset is decided on this locked row, in the change's own transaction.
+# FOR UPDATE also makes a rating being added (which takes FOR KEY SHARE, rating/store.py)
+# wait for a deletion to commit, then find the asset deleted.
+LOCK_ASSET = """
+SELECT id, owner_id, owner_email FROM assets WHERE id = $1 AND deleted_at IS NULL FOR UPDATE
+"""
 UPDATE_ASSET = """
 UPDATE assets SET title = $2, type = $3, url = $4, owner_email = lower($5), owner_id = $6,
                   tags = $7, stage = $8, updated_at = now()
-WHERE id = $1 RETURNING id
+WHERE id = $1 AND deleted_at IS NULL
 """
-DELETE_ASSET = "DELETE FROM assets WHERE id = $1 RETURNING id"
+MARK_DELETED = """
+UPDATE assets SET deleted_at = now(), updated_at = now() WHERE id = $1 AND deleted_at IS NULL
+"""
+WAS_DELETED = "SELECT deleted_at IS NOT NULL FROM assets WHERE id = $1"
 
 SELECT_ASSET = f"""
 SELECT {_ASSET_COLUMNS}, r.stars AS my_stars, r.comment AS my_comment
 FROM assets a LEFT JOIN ratings r ON r.asset_id = a.id AND r.user_id = $2
-WHERE a.id = $1
+WHERE a.id = $1 AND a.deleted_at IS NULL
 """
 LIST_ASSETS = f"""
 SELECT {_ASSET_COLUMNS}, r.stars AS my_stars, v.viewed_at AS my_last_view
 FROM assets a
 LEFT JOIN ratings r ON r.asset_id = a.id AND r.user_id = $1
 LEFT JOIN recently_viewed v ON v.asset_id = a.id AND v.user_id = $1
-WHERE ($2::text IS NULL OR a.title ILIKE '%' || $2 || '%' OR a.id ILIKE '%' || $2 || '%'
+WHERE a.deleted_at IS NULL
+  AND ($2::text IS NULL OR a.title ILIKE '%' || $2 || '%' OR a.id ILIKE '%' || $2 || '%'
        OR $2 = ANY(a.tags))
   AND ($3::text IS NULL OR a.type = $3)
   AND ($4::text IS NULL OR a.stage = $4)
@@ -79,49 +103,65 @@ RECORD_VIEW = """
 INSERT INTO recently_viewed (user_id, asset_id) VALUES ($1, $2)
 ON CONFLICT (user_id, asset_id) DO UPDATE SET viewed_at = now()
 """
-OWNERS = "SELECT DISTINCT owner_email FROM assets ORDER BY owner_email"
-ASSET_EXISTS = "SELECT EXISTS (SELECT 1 FROM assets WHERE id = $1)"
+OWNERS = "SELECT DISTINCT owner_email FROM assets WHERE deleted_at IS NULL ORDER BY owner_email"
+ASSET_EXISTS = "SELECT EXISTS (SELECT 1 FROM assets WHERE id = $1 AND deleted_at IS NULL)"
 
 
 def _asset_row(row: asyncpg.Record) -> dict[str, Any]:
     return dict(row)
 
 
-async def _owner_id(conn: asyncpg.Connection | asyncpg.Pool, email: str) -> int:
-    return (await find_or_create_user(conn, email, Role.MARKETING)).id
+def _asset_values(asset: AssetIn, owner_id: int | None) -> tuple[object, ...]:
+    return (asset.id, asset.title, asset.type, str(asset.url), asset.owner_email, owner_id,
+            asset.tags, asset.stage)
 
 
-async def _write_asset(pool: asyncpg.Pool, statement: str, asset: AssetIn) -> dict[str, Any] | None:
-    """Run INSERT_ASSET or UPDATE_ASSET with the owner resolved to a user; the asset as
-    stored, or None when the statement touched no row."""
+async def insert_asset(pool: asyncpg.Pool, asset: AssetIn, owner_id: int) -> dict[str, Any] | None:
+    """The new asset, owned by the user ``owner_id``; None when the id is taken (also by a
+    deleted asset: ids are never reused)."""
+    if await pool.fetchval(INSERT_ASSET, *_asset_values(asset, owner_id)) is None:
+        return None
+    return await fetch_asset(pool, asset.id)
+
+
+async def was_deleted(pool: asyncpg.Pool, asset_id: str) -> bool:
+    return bool(await pool.fetchval(WAS_DELETED, asset_id))
+
+
+@contextlib.asynccontextmanager
+async def asset_for_change(
+    pool: asyncpg.Pool, asset_id: str
+) -> AsyncIterator[tuple[asyncpg.Connection, asyncpg.Record | None]]:
+    """A transaction holding the asset's row locked, and the row (id, owner_id, owner_email;
+    None for no such asset): the check of who may change it and the change see one owner."""
     async with pool.acquire() as conn, conn.transaction():
-        owner = await _owner_id(conn, asset.owner_email)
-        written = await conn.fetchval(
-            statement, asset.id, asset.title, asset.type, str(asset.url),
-            asset.owner_email, owner, asset.tags, asset.stage,
-        )
-    return await fetch_asset(pool, asset.id) if written else None
+        yield conn, await conn.fetchrow(LOCK_ASSET, asset_id)
 
 
-async def insert_asset(pool: asyncpg.Pool, asset: AssetIn) -> dict[str, Any] | None:
-    """The new asset, or None when the id is taken."""
-    return await _write_asset(pool, INSERT_ASSET, asset)
+async def update_asset(conn: asyncpg.Connection, asset: AssetIn, owner_id: int | None) -> None:
+    """Replace the asset's fields inside ``asset_for_change``'s transaction."""
+    await conn.execute(UPDATE_ASSET, *_asset_values(asset, owner_id))
 
 
-async def update_asset(pool: asyncpg.Pool, asset: AssetIn) -> dict[str, Any] | None:
-    """The updated asset, or None when there is no asset with that id."""
-    return await _write_asset(pool, UPDATE_ASSET, asset)
-
-
-async def delete_asset(pool: asyncpg.Pool, asset_id: str) -> bool:
-    return await pool.fetchval(DELETE_ASSET, asset_id) is not None
+async def mark_deleted(conn: asyncpg.Connection, asset_id: str) -> None:
+    """Mark the asset deleted inside ``asset_for_change``'s transaction; the caller withdraws
+    its ratings in the same one."""
+    await conn.execute(MARK_DELETED, asset_id)
 
 
 async def upsert_assets(pool: asyncpg.Pool, assets: Sequence[AssetIn]) -> tuple[int, int]:
-    """Insert or update in one transaction; returns (inserted, updated)."""
+    """Insert or update in one transaction; returns (inserted, updated). CatalogRefusal,
+    with nothing written, when an owner is not an active user or an asset was deleted."""
     async with pool.acquire() as conn, conn.transaction():
-        for email in sorted({a.owner_email.lower() for a in assets}):
-            await _owner_id(conn, email)
+        emails = sorted({a.owner_email.lower() for a in assets})
+        known = {r["email"] for r in await conn.fetch(ACTIVE_OWNERS, emails)}
+        errors = [f"asset {a.id!r}: owner {a.owner_email} is not an active user (add them "
+                  f"first: glassboard users add {a.owner_email} --role marketing)"
+                  for a in assets if a.owner_email.lower() not in known]
+        errors += [f"asset {r['id']!r} was deleted; ids are never reused"
+                   for r in await conn.fetch(DELETED_AMONG, [a.id for a in assets])]
+        if errors:
+            raise CatalogRefusal(errors)
         rows = await conn.fetch(
             UPSERT_ASSETS,
             [a.id for a in assets],

@@ -1,5 +1,8 @@
 """How sign-in links reach people: SMTP when SMTP_HOST is set, the console in development,
-and nothing in production without SMTP (sign-in then answers 503)."""
+and nothing in production without SMTP (sign-in then answers 503).
+
+Sends run in the background (``sign_in_requests.LinkSender``): nobody waits for them, so a
+failed send is logged, never raised. The person asks again."""
 
 from __future__ import annotations
 
@@ -7,7 +10,6 @@ import logging
 from dataclasses import dataclass, field
 
 import aiosmtplib
-from fastapi import HTTPException
 
 from shared.settings import SmtpSettings
 from shared.smtp import SmtpConfig, build_message, send_message, smtp_config
@@ -43,8 +45,7 @@ class SmtpMailer:
         except (aiosmtplib.SMTPException, OSError) as exc:
             log.warning("sign-in email not sent via %s: %s", self.config.describe(),
                         type(exc).__name__)
-            raise HTTPException(503, "the sign-in email could not be sent; try again in a "
-                                "minute") from exc
+            return
         self.sent.append((to, subject, body))
         del self.sent[:-100]
 

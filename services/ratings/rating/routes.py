@@ -11,6 +11,7 @@ from fastapi import APIRouter, Depends, HTTPException, Request, Response
 
 from shared.events import Source, utcnow
 from shared.signing import rating_link_url
+from shared.web.params import RowId
 
 from ..catalog.routes import unknown_asset
 from ..catalog.store import fetch_asset
@@ -71,7 +72,7 @@ async def my_rating(asset_id: str, request: Request,
 
 
 @router.api_route("/v1/assets/{asset_id}/ratings/{user_id}", methods=["PUT", "DELETE"])
-async def someone_elses_rating(asset_id: str, user_id: int,
+async def someone_elses_rating(asset_id: str, user_id: RowId,
                                user: User = Depends(current_user)) -> None:
     """Nobody changes another person's rating, admins included: one rater, one vote."""
     if user_id != user.id:

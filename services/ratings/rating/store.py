@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from datetime import datetime
 
 import asyncpg
 
-from shared.events import EventEnvelope
+from shared.events import EventEnvelope, Source
 
 from ..catalog.store import asset_snapshot
 from .models import RatingChange
@@ -28,6 +29,7 @@ __all__ = [
     "mark_published",
     "rater_key",
     "user_exists",
+    "withdraw_all",
 ]
 
 SELECT_FOR_UPDATE = """
@@ -49,8 +51,17 @@ INSERT INTO rating_commands_applied (command_id) VALUES ($1)
 ON CONFLICT DO NOTHING RETURNING command_id
 """
 
+# A rating may only be given to an asset that is not deleted. The lock (the one the
+# ratings foreign key takes anyway) waits for a deletion in progress, which holds the row
+# FOR UPDATE (catalog/store.py), and then sees it deleted: no rating slips in after the
+# deletion withdrew them all, and one taken first is among those it withdraws.
+LIVE_ASSET = "SELECT true FROM assets WHERE id = $1 AND deleted_at IS NULL FOR KEY SHARE"
+RATERS = "SELECT user_id FROM ratings WHERE asset_id = $1 ORDER BY user_id"
+
 # What a one-tap rating command checks before it applies (its rules are in commands.py).
-SELECT_OWNER = "SELECT owner_id FROM assets WHERE id = $1"
+# Locked as LIVE_ASSET is, before the command locks its rating: every transaction takes the
+# asset first and the rating second, as a deletion does, so none deadlocks with one.
+SELECT_OWNER = "SELECT owner_id FROM assets WHERE id = $1 AND deleted_at IS NULL FOR KEY SHARE"
 SELECT_USER = "SELECT true FROM users WHERE id = $1"
 SELECT_STARS = "SELECT stars FROM ratings WHERE asset_id = $1 AND user_id = $2 FOR UPDATE"
 
@@ -79,6 +90,8 @@ def rater_key(user_id: int) -> str:
 async def apply_rating(conn: asyncpg.Connection, change: RatingChange) -> EventEnvelope | None:
     """Apply one change inside the caller's transaction; returns the event written to the
     outbox, or None when nothing changed (withdrawing nothing, or a repeated command)."""
+    if change.stars is not None and await conn.fetchval(LIVE_ASSET, change.asset_id) is None:
+        return None  # deleted meanwhile: its ratings were withdrawn and stay so
     if change.command_id is not None:
         if await conn.fetchval(RECORD_COMMAND, change.command_id) is None:
             return None
@@ -104,6 +117,17 @@ async def apply_rating(conn: asyncpg.Connection, change: RatingChange) -> EventE
     )
     await conn.execute(INSERT_OUTBOX, event.model_dump_json())
     return event
+
+
+async def withdraw_all(conn: asyncpg.Connection, asset_id: str, at: datetime) -> int:
+    """Withdraw every rating of the asset inside the caller's transaction (its deletion),
+    each with its event in the outbox, so the aggregator takes each out of every count the
+    way a rater's own withdrawal does; returns how many."""
+    raters = [r["user_id"] for r in await conn.fetch(RATERS, asset_id)]
+    for user_id in raters:
+        await apply_rating(conn, RatingChange(asset_id=asset_id, user_id=user_id, stars=None,
+                                              at=at, source=Source.API))
+    return len(raters)
 
 
 async def add_comment(conn: asyncpg.Connection, asset_id: str, user_id: int, comment: str) -> bool:

@@ -112,9 +112,10 @@ GROUP BY page
 # --- scores ----------------------------------------------------------------------------
 
 # Rating histograms come from the aggregator's ``rating_daily``, never from ``ratings``.
-# Catalog-wide sums join ``assets``: rows of a deleted asset (its ratings go with it,
-# without events) must not keep weighing on everyone's prior. A sum can only be negative
-# while a replacement overtakes the rating it replaces; it is read as zero.
+# Catalog-wide sums join the live ``assets``: a deleted asset's ratings are withdrawn
+# through the outbox, and until the aggregator has applied those withdrawals its rows must
+# not weigh on everyone's prior. A sum can only be negative while a replacement overtakes
+# the rating it replaces; it is read as zero.
 WINDOW_COUNTS = """
 SELECT w.name AS window, d.stars,
        greatest(coalesce(sum(d.ratings) FILTER (WHERE d.asset_id = $1), 0), 0)::bigint
@@ -122,7 +123,7 @@ SELECT w.name AS window, d.stars,
        greatest(sum(d.ratings), 0)::bigint AS catalog_ratings
 FROM unnest($2::text[], $3::date[]) AS w(name, since)
 JOIN rating_daily d ON w.since IS NULL OR d.day >= w.since
-JOIN assets a ON a.id = d.asset_id
+JOIN assets a ON a.id = d.asset_id AND a.deleted_at IS NULL
 GROUP BY w.name, d.stars
 """
 
@@ -135,6 +136,7 @@ SELECT message FROM asset_score_state WHERE revision > $1 ORDER BY revision
 SELECT_CATALOG_WITH_STATES = """
 SELECT a.id, a.title, a.type, a.stage, a.owner_email, s.message
 FROM assets a LEFT JOIN asset_score_state s ON s.asset_id = a.id
+WHERE a.deleted_at IS NULL
 """
 
 

@@ -31,6 +31,7 @@ from shared.topics import Topics
 
 from ..reads.aggregator import fetch_newer_states
 from .listing import ScoreFilter
+from .streams import StreamSlots
 
 __all__ = ["ScoreHub", "Subscription", "decode_state"]
 
@@ -74,6 +75,8 @@ class ScoreHub:
         self.revision = 0
         self.poll_seconds = poll_seconds
         self._subscriptions: set[Subscription] = set()
+        #: Open streams per user (the per-user cap, STREAMS_PER_USER).
+        self.slots = StreamSlots()
         self._poller: Periodic | None = None
 
     def apply(self, state: AssetScoreUpdate) -> bool:

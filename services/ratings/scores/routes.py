@@ -3,24 +3,28 @@ the SSE stream (signed-in users), and the AsyncAPI document of the topics behind
 
 from __future__ import annotations
 
+import math
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import date, datetime, timezone
 from typing import Any, Literal
 
-from fastapi import APIRouter, Depends, Header, Query, Request, Response
-from sse_starlette import EventSourceResponse, ServerSentEvent
+from fastapi import APIRouter, Depends, Header, HTTPException, Query, Request, Response
+from sse_starlette import ServerSentEvent
 
 from shared.asyncapi import asyncapi_json
 from shared.rating_math import Histogram, Score, score
+from shared.web.params import BIGINT_MAX
 
 from ..analytics.usage import window_start
 from ..catalog.models import AssetType, Stage
 from ..catalog.routes import unknown_asset
-from ..identity.auth import current_user
+from ..identity.auth import current_user, session_user
+from ..identity.models import User
 from ..reads.aggregator import fetch_catalog_with_states, fetch_window_counts
 from .hub import ScoreHub
 from .listing import SORT_KEYS, ScoreFilter, idle_since, merge_catalog, sort_states, to_csv
+from .streams import SIGNED_OUT, HeldStream, batches_while_signed_in
 
 __all__ = ["SCORE_WINDOWS", "router", "score_json"]
 
@@ -151,39 +155,55 @@ async def export_scores(request: Request, listing: Listing = Depends(_listing)) 
 async def stream_scores(
     request: Request,
     asset: list[str] | None = Query(None, description="Only these assets (repeatable)"),
-    since: int | None = Query(None, ge=0, description="Resume after this revision"),
+    since: int | None = Query(None, ge=0, le=BIGINT_MAX, description="Resume after this revision"),
     last_event_id: str | None = Header(None, alias="Last-Event-ID"),
     where: ScoreFilter = Depends(_filter),
-) -> EventSourceResponse:
+    user: User = Depends(current_user),
+) -> HeldStream:
     """Server-Sent Events: one ``score`` event per new state of a matching asset, its
     ``id`` the state's revision. On reconnect the browser sends ``Last-Event-ID`` and
     receives every matching state newer than it first; without it (nor ``since``) the
-    stream starts with the current state of every matching asset."""
+    stream starts with the current state of every matching asset. At most STREAMS_PER_USER
+    open at once per user (429); the sign-in behind it is re-checked every
+    STREAM_SESSION_RECHECK_SECONDS, and the stream ends (``signed-out``) when it ended."""
     if asset:
         where = ScoreFilter(assets=frozenset(asset), owner=where.owner,
                             asset_type=where.asset_type, stage=where.stage, text=where.text,
                             idle_since=where.idle_since)
     resume = _resume_point(last_event_id, since)
     hub: ScoreHub = request.app.state.score_hub
+    settings = request.app.state.settings
+    release = hub.slots.claim(user.id, settings.streams_per_user)
+    if release is None:
+        # A closed tab's stream is noticed at its next heartbeat, so one is free by then.
+        retry = str(math.ceil(settings.sse_heartbeat_seconds))
+        raise HTTPException(429, f"{settings.streams_per_user} score streams are open for "
+                                 "this user already; close one", headers={"Retry-After": retry})
+
+    async def signed_in() -> bool:
+        return await session_user(request) is not None
 
     async def events() -> AsyncIterator[ServerSentEvent]:
         async with hub.subscribe(where) as subscription:
             for state in hub.since(resume, where):
                 yield _event(state)
-            while True:
-                for state in await subscription.next_batch():
+            async for batch in batches_while_signed_in(
+                    subscription, signed_in, settings.stream_session_recheck_seconds):
+                for state in batch:
                     if state.revision > resume:
                         yield _event(state)
+            yield SIGNED_OUT
 
     # Heartbeat comments keep proxies and browsers from closing an idle stream.
-    return EventSourceResponse(events(), ping=request.app.state.settings.sse_heartbeat_seconds,
-                               headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"})
+    return HeldStream(events(), release=release, ping=settings.sse_heartbeat_seconds,
+                      headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"})
 
 
 def _resume_point(last_event_id: str | None, since: int | None) -> int:
     """Last-Event-ID wins (the browser's own reconnect); an unreadable one starts over."""
-    if last_event_id is not None and last_event_id.strip().isdigit():
-        return int(last_event_id.strip())
+    text = (last_event_id or "").strip()
+    if text.isascii() and text.isdigit() and len(text) <= 19 and int(text) <= BIGINT_MAX:
+        return int(text)
     return since or 0
 
 
@@ -193,10 +213,11 @@ def _event(state: Any) -> ServerSentEvent:
 
 @router.get("/asyncapi.json", include_in_schema=False)
 async def asyncapi_document(request: Request) -> Response:
-    """The topics, their keys and message schemas, generated by FastStream."""
+    """The topics, their keys and message schemas, generated by FastStream; in production
+    without the broker addresses."""
     settings = request.app.state.settings
-    return Response(asyncapi_json(settings.topics, settings.kafka_bootstrap_servers, "2"),
-                    media_type="application/json")
+    servers = None if settings.production else settings.kafka_bootstrap_servers
+    return Response(asyncapi_json(settings.topics, servers, "2"), media_type="application/json")
 
 
 router.include_router(signed_in)

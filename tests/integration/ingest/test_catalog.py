@@ -16,6 +16,7 @@ async def test_an_asset_registered_a_moment_ago_is_tracked_at_once(stack: Stack)
     ingest = await stack.ingest()
     await stack.ratings()
     await stack.aggregator()
+    await stack.user("mia@example.com", "marketing")  # owners are users first (issue 12)
     async with await stack.client("marketing") as client:
         assert (await client.post("/v1/assets", json=ASSET)).status_code == 201
     async with httpx.AsyncClient(headers={"user-agent": UA_DESKTOP}) as client:

@@ -58,3 +58,27 @@ async def test_a_score_drop_sends_exactly_one_email(stack: Stack, smtp: SmtpServ
 
 def alerts_metric(outcome: str) -> float:
     return REGISTRY.get_sample_value("glassboard_alerts_total", {"outcome": outcome}) or 0.0
+
+
+async def test_a_deactivated_owner_hears_nothing_but_the_alert_is_kept(
+    stack: Stack, smtp: SmtpServer,
+) -> None:
+    """Deactivating a user (ratings' admin API) stops every alert mail and webhook to them;
+    the alert itself is still raised and kept."""
+    settings = for_notifier(stack.settings, smtp.port)
+    stack.settings = settings
+    owner_id, _ = await stack.user("gone@example.com", "marketing")
+    await stack.ratings()
+    async with await stack.client() as admin:
+        r = await admin.post(f"/v1/users/{owner_id}/deactivate")
+        assert r.status_code == 200, r.text
+    await start_notifier(stack, settings)
+    await publish_scores(settings, [score_state("old-deck", 1, owner="gone@example.com",
+                                                **HEALTHY),
+                                    score_state("old-deck", 2, owner="gone@example.com",
+                                                **DROPPED)])
+    await eventually(lambda: fetchval(settings, "SELECT count(*) FROM alerts"),
+                     lambda n: n == 1)
+    await asyncio.sleep(1.5)  # the delivery worker would have sent by now
+    assert smtp.messages == []
+    assert await deliveries(settings) == []

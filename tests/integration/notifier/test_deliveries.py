@@ -21,7 +21,7 @@ from harness.notifier import (
 )
 from harness.stack import Stack, eventually
 from shared.embedded import free_port
-from shared.webhooks import verify
+from shared.webhooks import receiver_secret, verify
 
 
 async def test_a_rating_wobbling_around_its_threshold_alerts_once_by_email_and_signed_webhook(
@@ -53,8 +53,15 @@ async def test_a_rating_wobbling_around_its_threshold_alerts_once_by_email_and_s
     (first_headers, first_body), (headers, body) = receiver.received
     assert body == first_body  # a retry sends the same message...
     assert headers["x-glassboard-delivery"] == first_headers["x-glassboard-delivery"]
-    assert verify(body, headers["x-glassboard-signature"], "whsec-test")
+    # Signed with this receiver's own secret (derived from the key id stored with its URL),
+    # over the timestamp and the body (test_webhook_security gets it the owner's way).
+    key_id = await fetchval(settings, "SELECT webhook_key_id FROM alert_preferences "
+                                      "WHERE user_id = $1", owner_id)
     assert headers["x-glassboard-timestamp"].isdigit()
+    assert verify(body, headers["x-glassboard-timestamp"], headers["x-glassboard-signature"],
+                  receiver_secret("whsec-test", key_id))
+    assert not verify(body, headers["x-glassboard-timestamp"],
+                      headers["x-glassboard-signature"], "whsec-test")
     assert headers["content-type"] == "application/json"
     payload = json.loads(body)
     assert "2.60 stars" in payload["text"] and payload["blocks"][0]["type"] == "section"

@@ -15,6 +15,8 @@ import pytest
 from devtools.settings import StackSettings
 from harness.db import fetch
 from harness.notifier import SmtpServer, for_notifier, start_notifier
+from harness.sign_in import browser as web_browser
+from harness.sign_in import land
 from harness.stack import Stack, eventually
 
 OWNER = "maria.owner@example.com"
@@ -80,7 +82,7 @@ async def test_rating_an_asset_down_emails_its_owner_once_and_the_link_opens_the
     assert link is not None and link.group(1) == f"{ratings.url}/assets/{ASSET['id']}"
 
     # The owner signs in by a magic link (sent over SMTP too), then follows the alert's link.
-    async with httpx.AsyncClient(base_url=ratings.url) as browser:
+    async with web_browser(ratings.url, follow_redirects=True) as browser:
         asked = await browser.post("/v1/auth/magic-link",
                                    json={"email": OWNER, "next": f"/assets/{ASSET['id']}"})
         assert asked.status_code == 202
@@ -89,7 +91,7 @@ async def test_rating_an_asset_down_emails_its_owner_once_and_the_link_opens_the
             lambda m: len(m) == 1)
         magic = re.search(r"https?://\S+/auth/magic\?\S+", text_of(sign_in[0]))
         assert magic is not None
-        landed = await browser.get(magic.group(0), follow_redirects=True)
+        landed = await land(browser, magic.group(0))
         assert landed.status_code == 200 and str(landed.url) == link.group(1)
         page = await browser.get(link.group(1))
         assert page.status_code == 200 and "Acme price list 2026" in page.text

@@ -15,6 +15,7 @@ ASSET = {"id": "pricing-sheet", "title": "Pricing sheet", "type": "product_sheet
 
 async def test_assets_are_created_once_and_validated(stack: Stack) -> None:
     await stack.ratings()
+    await stack.user("mia@example.com", "marketing")  # owners are users first (issue 12)
     async with await stack.client() as client:
         r = await client.post("/v1/assets", json=ASSET)
         assert r.status_code == 201 and r.json()["id"] == "pricing-sheet"
@@ -33,6 +34,8 @@ async def test_assets_are_created_once_and_validated(stack: Stack) -> None:
 
 
 async def test_glassboard_assets_import_inserts_then_updates(stack: Stack, tmp_path: Path) -> None:
+    for owner in ("a@example.com", "b@example.com"):  # owners are users first (issue 12)
+        await stack.user(owner, "marketing")
     csv_file = tmp_path / "assets.csv"
     csv_file.write_text("id,title,type,url,owner_email\n"
                         "case-acme,Acme case study,case_study,https://example.com/acme,a@example.com\n"

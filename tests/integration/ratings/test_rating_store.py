@@ -9,6 +9,7 @@ from harness.stack import Stack
 
 async def test_a_rating_stores_its_context_and_outbox_event_as_json_objects(stack: Stack) -> None:
     await stack.ratings()
+    await stack.user("owner@example.com", "marketing")  # owners are users first (issue 12)
     async with await stack.client("marketing") as marketing:
         await marketing.post("/v1/assets", json={
             "id": "brief", "title": "Brief", "type": "other", "url": "https://example.com/b",

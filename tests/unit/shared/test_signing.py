@@ -1,8 +1,11 @@
-"""One-tap rating links' signatures (pure): verified until they expire, broken by any
-tampering, and the URL's shape."""
+"""One sub-key per purpose of the signing secret, and one-tap rating links' signatures
+(pure): verified until they expire, broken by any tampering, and the URL's shape."""
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
 import re
 
 import pytest
@@ -10,6 +13,8 @@ import pytest
 from shared.signing import (
     BAD_SIGNATURE,
     EXPIRED,
+    PURPOSES,
+    derive_key,
     rating_link_url,
     sign_rating_link,
     verify_rating_link,
@@ -55,3 +60,25 @@ def test_link_url_shape_and_stars_are_not_signed() -> None:
     sig = sign_rating_link(SECRET, "deck", 7, NOW)
     assert urls[0] == f"https://t.example.com/r/deck/1?u=7&exp={NOW}&sig={sig}"
     assert urls[1] == f"https://t.example.com/r/deck/5?u=7&exp={NOW}&sig={sig}"
+
+
+def test_each_purpose_has_its_own_sub_key_and_none_is_the_secret() -> None:
+    keys = {purpose: derive_key(SECRET, purpose) for purpose in PURPOSES}
+    assert set(PURPOSES) >= {"session", "magic-link", "rating-link", "rating-command"}
+    assert len(set(keys.values())) == len(PURPOSES)
+    assert all(re.fullmatch(r"[0-9a-f]{64}", key) for key in keys.values())
+    assert SECRET not in keys.values()
+    assert derive_key(SECRET, "session") == derive_key(SECRET, "session")
+    assert derive_key("other-secret", "session") != keys["session"]
+    with pytest.raises(ValueError, match="unknown signing purpose"):
+        derive_key(SECRET, "sessions")  # type: ignore[arg-type]
+
+
+def test_a_rating_link_is_signed_with_its_sub_key_not_the_secret() -> None:
+    message = f'["glassboard/rating-link/v1","deck",7,{NOW}]'.encode()
+    key = bytes.fromhex(derive_key(SECRET, "rating-link"))
+    expected = base64.urlsafe_b64encode(hmac.new(key, message, hashlib.sha256).digest())
+    assert sign_rating_link(SECRET, "deck", 7, NOW) == expected.rstrip(b"=").decode()
+    raw = hmac.new(SECRET.encode(), message, hashlib.sha256).digest()
+    forged = base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
+    assert verify_rating_link(SECRET, "deck", 7, NOW, forged, now=NOW - 1) == BAD_SIGNATURE

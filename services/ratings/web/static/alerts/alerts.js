@@ -203,7 +203,16 @@
     api("/v1/me/alert-preferences", {
       method: "PUT", headers: { "content-type": "application/json" }, body: JSON.stringify(payload)
     }).then(function (r) {
-      if (r.ok) { fillPrefs(r.data); toast("Saved", "ok"); return; }
+      if (r.ok) {
+        fillPrefs(r.data);
+        var secret = document.getElementById("webhook-secret");
+        if (r.data.webhook_secret) {
+          document.getElementById("webhook-secret-value").textContent = r.data.webhook_secret;
+          secret.hidden = false;
+        }
+        toast("Saved", "ok");
+        return;
+      }
       var detail = r.data && r.data.detail;
       var message = Array.isArray(detail) && detail.length ? detail[0].msg : "Could not save";
       webhookError.textContent = message.replace(/^Value error, /, "");

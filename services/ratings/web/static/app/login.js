@@ -27,13 +27,21 @@
       headers: { "content-type": "application/json" },
       body: JSON.stringify({ email: address, next: document.getElementById("next").value || "/app/" }),
     }).then(function (response) {
+      if (response.status === 429) {  // over a sign-in limit: say when to try again
+        var minutes = Math.max(1, Math.ceil(Number(response.headers.get("retry-after") || 60) / 60));
+        var limited = new Error("Too many sign-in links were asked for. Try again in " + minutes +
+          (minutes === 1 ? " minute." : " minutes."));
+        limited.shown = true;
+        throw limited;
+      }
       if (!response.ok) throw new Error("status " + response.status);
       document.getElementById("sent-to").textContent = address;
       document.getElementById("ask").hidden = true;
       var sent = document.getElementById("sent");
       sent.hidden = false;
       sent.focus();
-    }).catch(function () {
+    }).catch(function (problem) {
+      if (problem.shown) return fail(problem.message);
       fail(navigator.onLine ? "Could not send the link. Try again in a moment."
         : "You're offline. Connect, then try again.");
     }).finally(function () {
