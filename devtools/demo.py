@@ -1,4 +1,5 @@
-"""``glassboard dev --demo``: a sample catalog, 120 days of history and a little live traffic.
+"""``glassboard dev --demo``: a sample catalog, 120 days of history and a little live traffic,
+then the reps' share links and their visits (demo_links.py).
 
 History is replayed straight onto the events topic, because the HTTP batch API refuses
 events older than 31 days; the live hits go through the real HTTP edge, so the pixel,
@@ -27,6 +28,7 @@ from shared.db import create_pool
 from shared.events import EventEnvelope, Source, utcnow
 from shared.kafka import make_broker, publish_keyed
 
+from .demo_links import UA_ANDROID, UA_IPHONE, UA_MAC, UA_WINDOWS, load_demo_links
 from .demo_ratings import DEMO_RATERS, generate_ratings
 from .demo_traffic import DEMO_ASSETS, DEMO_SEED, HISTORY_DAYS, SITE_HOST, generate_history
 
@@ -47,16 +49,8 @@ CHUNK = 2_000
 WAIT_SECONDS = 60.0
 _BOT_HITS = 2
 
-UA_IPHONE = ("Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit/605.1.15 "
-             "(KHTML, like Gecko) Version/17.0 Mobile/15E148 Safari/604.1")
-UA_ANDROID = ("Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 "
-              "(KHTML, like Gecko) Chrome/120.0.6099.144 Mobile Safari/537.36")
 UA_IPAD = ("Mozilla/5.0 (iPad; CPU OS 17_0 like Mac OS X) AppleWebKit/605.1.15 "
            "(KHTML, like Gecko) Version/17.0 Mobile/15E148 Safari/604.1")
-UA_WINDOWS = ("Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 "
-              "(KHTML, like Gecko) Chrome/120.0.0.0 Safari/537.36")
-UA_MAC = ("Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/605.1.15 "
-          "(KHTML, like Gecko) Version/17.2 Safari/605.1.15")
 UA_GOOGLEBOT = "Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)"
 
 
@@ -138,6 +132,14 @@ async def load_demo(
         counted = await _wait_until_counted(
             ratings, history_views, rejected_before + _BOT_HITS + 1, WAIT_SECONDS
         )
+    pool = await create_pool(settings.database_url, max_size=2)
+    try:
+        print("demo: " + await load_demo_links(pool, ratings_url, ingest_url,
+                                               settings.catalog_refresh_seconds))
+    except (httpx.HTTPError, RuntimeError) as error:  # the rest of the demo still stands
+        print(f"demo: share links not loaded: {error}")
+    finally:
+        await pool.close()
     state = "counted" if counted else f"still counting after {WAIT_SECONDS:.0f} s"
     print(f"demo: done in {time.perf_counter() - started:.1f} s ({state})")
 

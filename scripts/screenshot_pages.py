@@ -12,6 +12,8 @@ or frozen: each shot waits for the network to go quiet, for the page's own "load
 and for every finite animation (CSS and Chart.js) to end. Midway, the sales rep rates the
 asset 2 stars with a note through a one-tap link (its confirm page is shot with scripts off,
 as otherwise it submits itself), which sends its owner the alert the inbox shots show.
+Last, the share-link pages (``--only-share``: only those): My links, an asset's "How sales
+uses this content", and the phone's share sheet, which makes one more link.
 """
 
 from __future__ import annotations
@@ -37,10 +39,11 @@ SALES = "ana.lopez@northwind.example.com"
 ADMIN = "admin@northwind.example.com"
 OWNER = "maya.chen@northwind.example.com"  # marketing, owns ASSET
 ASSET = "pricing-sheet-2026"
+SHARED_ASSET = "contoso-logistics-case-study"  # demo reps sent it, prospects opened it
 NOTE = "Too generic for enterprise deals; no volume pricing."
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
         "--disable-component-update", "--disable-sync", "--no-first-run"]
-VIEWPORTS = {
+VIEWPORTS: dict[str, dict[str, Any]] = {
     "desktop": {"viewport": {"width": 1280, "height": 800}},
     "phone": {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True},
 }
@@ -101,15 +104,19 @@ class Run:
         raise TimeoutError(f"no sign-in link for {email} in {self.log}")
 
     async def shot(self, page: Page, name: str, url: str | None = None,
-                   *selectors: str) -> None:
-        """Open ``url`` (if given), wait until the page is complete, save <name>.png."""
+                   *selectors: str, element: str = "", full_page: bool = True) -> None:
+        """Open ``url`` (if given), wait until the page is complete, save <name>.png: the
+        full page, only what the viewport shows, or only ``element``."""
         if url:
             await page.goto(url)
         await page.wait_for_load_state("networkidle")
         for selector in selectors:
             await page.wait_for_selector(selector, state="attached")
         await page.wait_for_function(SETTLED)
-        await page.screenshot(path=self.out / f"{name}.png", full_page=True)
+        if element:
+            await page.locator(element).screenshot(path=self.out / f"{name}.png")
+        else:
+            await page.screenshot(path=self.out / f"{name}.png", full_page=full_page)
         print(f"{name}.png  {page.url}")
 
 
@@ -229,20 +236,52 @@ async def owner_pages(run: Run) -> None:
                    *ready)
 
 
+async def share_pages(run: Run) -> None:
+    """Share links (docs/share-links.md): the rep's My links on both viewports, an asset's
+    "How sales uses this content", and the phone's share sheet with a link just made. The
+    demo's reps sent links and some were opened, so none of them is empty."""
+    feed = ('#feed[aria-busy="false"]', '#links[aria-busy="false"]',
+            '#accounts[aria-busy="false"]', LIVE, "#feed li.visit")
+    desk = await run.page("desktop", SALES)
+    await run.shot(desk, "links-desktop", f"{run.ratings}/links", *feed)
+    await run.shot(desk, "alerts-rep-desktop", f"{run.ratings}/alerts",
+                   '#alert-list[aria-busy="false"]', "#alert-list li")
+    await run.shot(desk, "asset-share-usage-desktop", f"{run.ratings}/assets/{SHARED_ASSET}",
+                   '#analytics[data-ready="true"]', '#share-usage[data-ready="true"]')
+    phone = await run.page("phone", SALES)
+    await run.shot(phone, "links-phone", f"{run.ratings}/links", *feed)
+    await phone.goto(f"{run.ratings}/assets/{SHARED_ASSET}")
+    await phone.wait_for_selector('#share-usage[data-ready="true"]')
+    await phone.tap("#share-open")
+    await phone.fill("#share-email", "kim.lee@contoso.example")
+    await phone.fill("#share-name", "Kim Lee")
+    await phone.fill("#share-company", "Contoso")
+    await phone.evaluate("window.scrollTo(0, 0)")
+    await run.shot(phone, "share-form-phone", None, "#share-email", full_page=False)
+    await phone.tap("#share-create")
+    await phone.wait_for_selector("#share-result:not([hidden])")
+    await phone.wait_for_function("() => !document.getElementById('toast').classList.contains('show')")
+    await run.shot(phone, "share-link-phone", None, "#share-url", element="#share")
+
+
 async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("log", type=Path, help="console log of `glassboard dev --demo`")
     parser.add_argument("ratings", help="ratings base URL, e.g. http://127.0.0.1:8001")
     parser.add_argument("ingest", help="ingest base URL, e.g. http://127.0.0.1:8000")
     parser.add_argument("out", type=Path, help="directory for the PNG files")
+    parser.add_argument("--only-share", action="store_true",
+                        help="only the share-link pages (share_pages)")
     args = parser.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
     async with async_playwright() as pw:
         browser = await pw.chromium.launch(executable_path="/usr/bin/chromium", args=ARGS)
         run = Run(args.log, args.ratings.rstrip("/"), args.ingest.rstrip("/"), args.out,
                   browser)
-        await rating_link_pages(run, await ratings_pages(run))
-        await owner_pages(run)
+        if not args.only_share:
+            await rating_link_pages(run, await ratings_pages(run))
+            await owner_pages(run)
+        await share_pages(run)
         await browser.close()
 
 

@@ -39,7 +39,8 @@ def _parser() -> argparse.ArgumentParser:
     users_sub = users.add_subparsers(dest="users_command", required=True)
     add = users_sub.add_parser("add", help="add a user, or change an existing user's role")
     add.add_argument("email")
-    add.add_argument("--role", required=True, choices=["sales", "marketing", "executive", "admin"])
+    add.add_argument("--role", required=True,
+                     choices=["sales", "marketing", "executive", "manager", "admin"])
     add.add_argument("--name", default="")
     add.add_argument("--token", action="store_true", help="also print a new API token")
     return parser

@@ -95,6 +95,12 @@ RULE_LABELS = {
     "score_drop": "Score drop",
     "low_rating_comment": "Low rating with a comment",
     "engagement_collapse": "Engagement collapse",
+    # Hot-engagement alerts to a share link's creator (services/notifier/link_alerts.py):
+    # no parameters here, each rep sets theirs in share_alert_preferences.
+    "link_first_open": "Link opened",
+    "link_reopen": "Link opened again",
+    "link_forward": "Link forwarded",
+    "link_long_read": "Long read",
 }
 
 

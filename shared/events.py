@@ -92,6 +92,8 @@ class Source(StrEnum):
     BEACON = "beacon"
     API = "api"
     LINK = "link"
+    #: An open of a share link (/s/{id}): a view whose viewer is the link's recipient.
+    SHARE = "share"
 
 
 class RejectReason(StrEnum):
@@ -179,7 +181,7 @@ class EventEnvelope(_Frozen):
     device: Device = Field(default_factory=Device)
     page: int | None = Field(None, ge=1, le=10_000, description="Page of a multi-page document")
     referrer_host: FreeText | None = Field(None, examples=["mail.google.com"])
-    source: Source = Field(description="pixel, beacon, api or link")
+    source: Source = Field(description="pixel, beacon, api, link or share")
     view_id: UUID | None = Field(
         None, description="For dwell: the event_id of the view this time belongs to"
     )
@@ -199,6 +201,16 @@ class EventEnvelope(_Frozen):
         None, description="For rating: when the replaced rating was given"
     )
     has_comment: bool = Field(False, description="For rating: the rater explained why")
+    link_id: str | None = Field(
+        None, pattern=r"^[A-Za-z0-9_-]{22}$",
+        description="For a share-link open (source share) and the page script's events after "
+                    "it: the link, from ingest's cache, never from a client's say-so")
+    browser_key: str | None = Field(
+        None, pattern=r"^[0-9a-f]{32}$",
+        description="For a share-link open: the hashed first-party browser id (forwards)")
+    gate_email_hash: str | None = Field(
+        None, pattern=r"^[0-9a-f]{32}$",
+        description="For a share-link open behind an email gate: the email given, hashed")
 
     @field_validator("occurred_at", "received_at", "previous_rated_at")
     @classmethod

@@ -1,7 +1,7 @@
 """Machine opens and link scanners: hits that are not a person reading, kept out of the counts.
 
 Pure rules, no IO, shared by every edge that counts an open or a click (the pixel and the
-tracked links today; share links later), so each applies them alike:
+tracked links and share links), so each applies them alike:
 
 - **Machine opens.** Apple Mail Privacy Protection fetches every image of a message through
   Apple's proxy when the message arrives, whether or not anyone reads it. The proxy sends
@@ -14,6 +14,9 @@ tracked links today; share links later), so each applies them alike:
 - **Bursts.** A scanner follows every link of a message within seconds; a person does not
   open three different documents in ten. :func:`suspect_bursts` names the link hits of
   such a burst, unless the same client showed engagement (a dwell event) meanwhile.
+- **Fetched as it was sent.** A share link opened within seconds of being made was fetched
+  by the mail system or the chat that carried it (or previewed by the rep), not read by
+  its recipient: :func:`fetched_too_soon` names it.
 
 What these rules cannot see is in docs/tracking.md ("Machine opens and scanners").
 """
@@ -31,8 +34,10 @@ __all__ = [
     "APPLE_NETWORK",
     "KNOWN_SCANNER_NETWORKS",
     "BurstRule",
+    "SHARE_SCANNER_SECONDS",
     "LinkHit",
     "ScannerNetworks",
+    "fetched_too_soon",
     "machine_open",
     "suspect_bursts",
 ]
@@ -79,6 +84,20 @@ def machine_open(user_agent: str, ip: str) -> str | None:
     if address is not None and address in APPLE_NETWORK and "AppleWebKit/" not in user_agent:
         return "Apple Mail Privacy Protection: image fetch from Apple's network"
     return None
+
+
+#: A share link opened sooner than this after it was made is a scanner's fetch.
+SHARE_SCANNER_SECONDS = 5.0
+
+
+def fetched_too_soon(
+    created_at: datetime, fetched_at: datetime, seconds: float = SHARE_SCANNER_SECONDS
+) -> str | None:
+    """Why an open of a link made at ``created_at`` is a scanner's, if it came too soon."""
+    age = (fetched_at - created_at).total_seconds()
+    if age >= seconds:
+        return None
+    return f"fetched {max(age, 0.0):.1f} s after the link was made"
 
 
 class ScannerNetworks:

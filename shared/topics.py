@@ -56,10 +56,16 @@ class Topics:
         return TopicSpec(f"{self.prefix}rating-commands", 3)
 
     @property
+    def link_visits(self) -> TopicSpec:
+        """Each share-link visit's latest state (shared/share_links.py), keyed by link_id:
+        for the rep's live feed and the notifier's hot-engagement alerts."""
+        return TopicSpec(f"{self.prefix}link-visits", 3)
+
+    @property
     def all(self) -> tuple[TopicSpec, ...]:
         return (
             self.events, self.events_rejected, self.events_dlq, self.asset_scores,
-            self.rating_commands,
+            self.rating_commands, self.link_visits,
         )
 
     @property

@@ -3,7 +3,8 @@
 Order per batch, chosen for at-least-once in and exactly-once applied:
 1. undecodable records go to the dead-letter topic (with the reason header);
 2. the batch is applied in ONE PostgreSQL transaction, de-duplicated on ``event_id``;
-3. the new state of each touched asset is published to ``asset-scores``;
+3. the new state of each touched asset is published to ``asset-scores``, and of each
+   share-link visit the batch opened or added dwell to, to ``link-visits``;
 4. only then are the Kafka offsets committed.
 A crash anywhere replays the batch: step 2 then counts nothing twice, and step 3 re-sends
 latest-state messages, which compaction and readers treat as idempotent. A failure that
@@ -33,13 +34,14 @@ from shared.events import EventEnvelope, RejectedEvent, RejectReason
 from shared.kafka import publish_keyed
 from shared.observability import db_timer
 from shared.scores import AssetScoreUpdate
+from shared.share_links import LinkVisitUpdate
 from shared.topics import DLQ_REASON_HEADER, Topics
 
 from . import metrics
 from .decoding import decode_pairs, decode_records
 from .link_hold import LinkHold
 from .peer_sweep import PeerSweeper
-from .repo import apply_events, store_rejected
+from .repo import Applied, apply_events, store_rejected
 from .score_state import ScoreContext
 from .settings import LinkBurst
 
@@ -88,6 +90,10 @@ def register_consumers(
         await publish_keyed(broker, topics.asset_scores.name,
                             [(u.asset_id, u.model_dump_json().encode()) for u in updates])
 
+    async def publish_visits(updates: Sequence[LinkVisitUpdate]) -> None:
+        await publish_keyed(broker, topics.link_visits.name,
+                            [(u.link_id, u.model_dump_json().encode()) for u in updates])
+
     sweeper = PeerSweeper(pool, days.context, publish_states)
     hold = (LinkHold(pool, burst.rule, burst.margin, days.context, publish_states)
             if burst else None)
@@ -110,7 +116,8 @@ def register_consumers(
     @broker.subscriber(topics.events.name, group_id=topics.group_aggregator, **subscribe)  # type: ignore[call-overload]
     async def on_events(message: KafkaMessage) -> None:
         await _guarded(message, lambda records: _apply_event_batch(
-            broker, pool, topics, days, publish_states, records, hold_links=hold is not None))
+            broker, pool, topics, days, publish_states, publish_visits, records,
+            hold_links=hold is not None))
         sweeper.note_batch()
 
     @broker.subscriber(
@@ -159,6 +166,7 @@ async def _dead_letter(
 async def _apply_event_batch(
     broker: KafkaBroker, pool: asyncpg.Pool, topics: Topics, days: ScoringDays,
     publish_states: Callable[[Sequence[AssetScoreUpdate]], Awaitable[None]],
+    publish_visits: Callable[[Sequence[LinkVisitUpdate]], Awaitable[None]],
     records: Sequence[Any],
     *,
     hold_links: bool,
@@ -171,7 +179,7 @@ async def _apply_event_batch(
     try:
         with db_timer("aggregator", "apply_batch"):
             async with pool.acquire() as conn, conn.transaction():
-                updates = await apply_events(conn, events, invalid, scoring,
+                applied = await apply_events(conn, events, invalid, scoring,
                                              hold_links=hold_links)
     except Exception as exc:
         if not tied_to_record(exc):
@@ -179,12 +187,14 @@ async def _apply_event_batch(
         # A value PostgreSQL (or the scoring) refuses although it passed validation must
         # not block the partition: apply one event per transaction, dead-letter the failures.
         log.warning("batch hit a record's fault; isolating the bad events", exc_info=True)
-        updates = await _apply_one_by_one(broker, pool, topics, events, invalid, scoring,
+        applied = await _apply_one_by_one(broker, pool, topics, events, invalid, scoring,
                                           hold_links=hold_links)
     days.committed(scoring)
-    if updates:
-        await publish_states(updates)
-        metrics.STATES_PUBLISHED.inc(len(updates))
+    if applied.visits:
+        await publish_visits(applied.visits)
+    if applied.scores:
+        await publish_states(applied.scores)
+        metrics.STATES_PUBLISHED.inc(len(applied.scores))
     metrics.EVENTS_APPLIED.labels("decoded").inc(len(events))
     metrics.EVENTS_APPLIED.labels("invalid").inc(len(bad))
 
@@ -198,15 +208,16 @@ async def _apply_one_by_one(
     scoring: ScoreContext,
     *,
     hold_links: bool,
-) -> list[AssetScoreUpdate]:
+) -> Applied:
     latest: dict[str, AssetScoreUpdate] = {}
+    visits: dict[str, LinkVisitUpdate] = {}
     async with pool.acquire() as conn:
         async with conn.transaction():
             await store_rejected(conn, invalid)
         for event in events:
             try:
                 async with conn.transaction():
-                    updates = await apply_events(conn, [event], [], scoring,
+                    applied = await apply_events(conn, [event], [], scoring,
                                                  hold_links=hold_links)
             except Exception as exc:
                 if not tied_to_record(exc):
@@ -230,8 +241,9 @@ async def _apply_one_by_one(
                             extra={"event_id": str(event.event_id), "asset_id": event.asset_id,
                                    "reason": rejection.detail})
                 continue
-            latest.update((u.asset_id, u) for u in updates)
-    return list(latest.values())
+            latest.update((u.asset_id, u) for u in applied.scores)
+            visits.update((u.event_id, u) for u in applied.visits)
+    return Applied(list(latest.values()), list(visits.values()))
 
 
 async def _apply_rejected_batch(

@@ -79,7 +79,8 @@ class LinkHold(Periodic):
                                                        suspect[e.event_id])
                                         for e in events if e.event_id in suspect])
             counted = [e for e in events if e.event_id not in suspect]
-            updates = await apply_events(conn, counted, [], self._context())
+            # Held hits are tracked-link downloads, never share opens: no visit to publish.
+            updates = (await apply_events(conn, counted, [], self._context())).scores
             await mark_link_hits(conn, {e.event_id: "suspect" if e.event_id in suspect
                                         else "counted" for e in events})
         if updates:

@@ -13,15 +13,19 @@ import json
 from collections import Counter
 from collections.abc import Sequence
 from datetime import datetime
+from typing import NamedTuple
 from uuid import UUID
 
 import asyncpg
 
 from shared.events import EventEnvelope, RejectedEvent, RejectReason
 from shared.scores import AssetScoreUpdate
+from shared.share_links import LinkVisitUpdate
 
+from .link_visits import is_share_open, link_refusal
 from .reads.ratings import known_assets
 from .score_state import ScoreContext, refresh_scores
+from .share_store import apply_share_visits, links_of
 from .usage import (
     BatchUsage,
     GuardKey,
@@ -36,6 +40,7 @@ from .usage import (
 )
 
 __all__ = [
+    "Applied",
     "apply_events",
     "due_link_hits",
     "engaged_clients",
@@ -196,6 +201,15 @@ def _event_row(e: EventEnvelope) -> tuple[object, ...]:
     )
 
 
+class Applied(NamedTuple):
+    """What one applied batch publishes after its commit."""
+
+    #: For ``asset-scores``: every asset the batch names and every peer whose score moved.
+    scores: list[AssetScoreUpdate]
+    #: For ``link-visits``: every share-link visit the batch opened or named in dwell.
+    visits: list[LinkVisitUpdate]
+
+
 async def apply_events(
     conn: asyncpg.Connection,
     events: Sequence[EventEnvelope],
@@ -203,18 +217,26 @@ async def apply_events(
     scoring: ScoreContext,
     *,
     hold_links: bool = False,
-) -> list[AssetScoreUpdate]:
-    """Apply one batch inside the caller's transaction; returns the new state of every
-    asset the batch names and of every peer whose score moved, for ``asset-scores``.
+) -> Applied:
+    """Apply one batch inside the caller's transaction; returns the states to publish.
     Replaying a batch changes no count. With ``hold_links``, tracked-link downloads are
-    held for the burst rule instead (link_hold.py releases them here, without it)."""
+    held for the burst rule instead (link_hold.py releases them here, without it).
+    A share open of a link that is unknown, of another asset or of a deleted asset is
+    rejected whole: it is not a view either."""
     events = first_of_each_id(events)
     batch_assets = sorted({e.asset_id for e in events})
     known = await known_assets(conn, batch_assets)
     countable, refused = split_countable(events, known)
+    links = await links_of(conn, countable)
+    link_refused = [(e, why) for e in countable
+                    if is_share_open(e) and (why := link_refusal(e, links)) is not None]
+    if link_refused:
+        refused_ids = {e.event_id for e, _ in link_refused}
+        countable = [e for e in countable if e.event_id not in refused_ids]
     await store_rejected(
         conn,
-        [*invalid, *(_rejection(event, reason.value) for event, reason in refused)],
+        [*invalid, *(_rejection(event, reason.value) for event, reason in refused),
+         *(rejected_event(event, reason, detail) for event, (reason, detail) in link_refused)],
     )
     if hold_links:
         held = [e for e in countable if held_back(e)]
@@ -234,9 +256,11 @@ async def apply_events(
     ratings = rating_deltas(new_events)
     await _write_rating_deltas(conn, ratings)
 
+    visits = await apply_share_visits(conn, countable, new_events, links)
+
     touched = sorted({e.asset_id for e in countable})
     rerated = sorted({asset for asset, _, _ in ratings})
-    return await refresh_scores(conn, touched, rerated, scoring)
+    return Applied(await refresh_scores(conn, touched, rerated, scoring), visits)
 
 
 async def _hold(conn: asyncpg.Connection, held: Sequence[EventEnvelope]) -> None:

@@ -24,6 +24,7 @@ import asyncpg
 
 from shared.periodic import Periodic
 
+from .reads.ratings import forget_erased_gate_emails
 from .settings import AggregatorSettings
 
 __all__ = ["Pruned", "RetentionJob", "RetentionPolicy", "start_retention"]
@@ -59,6 +60,8 @@ class Pruned:
     rejected: int = 0
     batches: int = 0
     held_link_hits: int = 0
+    #: Visits whose erased recipient's gate email was cleared.
+    erased_gate_emails: int = 0
 
 
 @dataclass(frozen=True)
@@ -93,11 +96,15 @@ class RetentionJob(Periodic):
         events, batches_e = await self._delete(DELETE_OLD_EVENTS, events_before)
         rejected, batches_r = await self._delete(DELETE_OLD_REJECTED, rejected_before)
         held, batches_h = await self._delete(DELETE_OLD_HELD, events_before)
+        erased = await forget_erased_gate_emails(self._pool)
+        if erased:
+            log.info("retention cleared the gate emails of %d visits of erased recipients",
+                     erased)
         if events or rejected or held:
             log.info("retention deleted %d events and %d held link hits received before %s "
                      "and %d rejected events received before %s", events, held,
                      events_before.isoformat(), rejected, rejected_before.isoformat())
-        return Pruned(events, rejected, batches_e + batches_r + batches_h, held)
+        return Pruned(events, rejected, batches_e + batches_r + batches_h, held, erased)
 
     async def _delete(self, statement: str, before: datetime) -> tuple[int, int]:
         deleted = batches = 0

@@ -21,6 +21,8 @@ from .publisher import Publisher
 from .rating_links import router as rating_links_router
 from .routes import router
 from .settings import IngestSettings
+from .share_cache import ShareLinkCache
+from .share_links import router as share_links_router
 from .throttle import Throttle
 from .visitors import DailySalts
 
@@ -37,6 +39,9 @@ def create_app(settings: IngestSettings) -> FastAPI:
         app.state.readiness = readiness(lambda: pool, broker)
         catalog = CatalogCache(pool, settings.catalog_refresh_seconds)
         await catalog.start()
+        share_links = ShareLinkCache(pool, settings.catalog_refresh_seconds)
+        await share_links.start()
+        app.state.share_links = share_links
         keys = IngestKeys(pool, settings.ingest_key_refresh_seconds)
         await keys.reload()
         keys.start()
@@ -44,12 +49,14 @@ def create_app(settings: IngestSettings) -> FastAPI:
         app.state.keys = keys
         app.state.throttle = Throttle(settings)
         app.state.pipeline = Pipeline(
-            catalog, DailySalts(pool), ScannerNetworks(settings.scanner_networks.split(",")))
+            catalog, DailySalts(pool), ScannerNetworks(settings.scanner_networks.split(",")),
+            settings.share_scanner_seconds)
         app.state.publisher = publisher = Publisher(broker, settings.topics)
         try:
             yield
         finally:
             await keys.stop()
+            await share_links.stop()
             await catalog.stop()
             await publisher.drain()
             await broker.stop()  # flushes the producer
@@ -57,11 +64,13 @@ def create_app(settings: IngestSettings) -> FastAPI:
 
     app = FastAPI(title="Glassboard ingest", lifespan=lifespan)
     app.state.readiness = None
-    # Any page may embed the script and post beacons; no cookies are ever read.
+    # Any page may embed the script and post beacons; no cookies are ever read, but for
+    # /s/'s own first-party browser id (share_links.py), which no other origin can send.
     app.add_middleware(
         CORSMiddleware, allow_origins=["*"], allow_methods=["GET", "HEAD", "POST"], allow_headers=["*"]
     )
     mount_ops(app, settings, lambda: app.state.readiness)
     app.include_router(router)
     app.include_router(rating_links_router)
+    app.include_router(share_links_router)
     return app

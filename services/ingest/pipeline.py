@@ -1,4 +1,5 @@
-"""The one decision about a hit, for every endpoint: pixel, download link, beacon, batch API.
+"""The one decision about a hit, for every endpoint: pixel, download and share links, beacon,
+batch API.
 
 A route parses its request into a :class:`Hit`; :meth:`Pipeline.decide` runs :data:`STEPS`
 top to bottom, each filling in the hit or dropping it, and the first to drop it gives the
@@ -26,7 +27,7 @@ from shared.events import (
     Source,
     describe_errors,
 )
-from shared.scanners import ScannerNetworks, machine_open
+from shared.scanners import SHARE_SCANNER_SECONDS, ScannerNetworks, fetched_too_soon, machine_open
 
 from .enrich import device_for, referrer_host
 from .incoming import check_event_time
@@ -40,11 +41,13 @@ __all__ = [
     "Pipeline",
     "Salts",
     "Sender",
+    "ShareOpen",
     "Step",
     "build_envelope",
     "check_bot",
     "check_catalog",
     "check_scanner",
+    "check_share",
     "check_time",
     "identify_viewer",
     "invalid",
@@ -76,6 +79,19 @@ class Sender:
     received_at: datetime
 
 
+@dataclass(frozen=True)
+class ShareOpen:
+    """What a share-link open (``/s/{id}``) adds to its hit: the link, from ingest's cache,
+    and the browser, from ingest's own cookie; never from a query parameter."""
+
+    link_id: str
+    link_created_at: datetime
+    browser_key: str
+    gate_email_hash: str | None = None
+    #: A HEAD request: answered, never counted.
+    head: bool = False
+
+
 @dataclass(slots=True)
 class Hit:
     """One hit as its route parsed it; the steps fill in ``occurred_at``, ``device`` and
@@ -102,6 +118,8 @@ class Hit:
     payload: Mapping[str, object] | BaseModel = field(default_factory=dict)
     #: Set by :func:`check_bot`.
     device: Device = _NO_DEVICE
+    #: Set by the share-link route, for its opens only.
+    share: ShareOpen | None = None
 
     @property
     def agent(self) -> str:
@@ -181,10 +199,22 @@ async def check_bot(hit: Hit, pipeline: Pipeline) -> Drop | None:
     return None
 
 
+async def check_share(hit: Hit, pipeline: Pipeline) -> Drop | None:
+    """A share-link open that is a HEAD or came within seconds of the link being made is a
+    link checker's or a scanner's fetch, not the recipient: ``suspect``."""
+    if hit.share is None:
+        return None
+    if hit.share.head:
+        return _drop(hit, RejectReason.SUSPECT, "HEAD request: a link checker, not a reader")
+    why = fetched_too_soon(hit.share.link_created_at, hit.sender.received_at,
+                           pipeline.share_scanner_seconds)
+    return _drop(hit, RejectReason.SUSPECT, why) if why else None
+
+
 #: The sources a mail scanner or Apple's image proxy can reach: an email's pixel and links,
-#: and a page script a scanner's browser ran. A server-side integration's address is its
-#: server's, so ``api`` hits are never judged by it.
-_SCANNED_SOURCES = frozenset({Source.PIXEL, Source.LINK, Source.BEACON})
+#: share links, and a page script a scanner's browser ran. A server-side integration's
+#: address is its server's, so ``api`` hits are never judged by it.
+_SCANNED_SOURCES = frozenset({Source.PIXEL, Source.LINK, Source.SHARE, Source.BEACON})
 
 
 async def check_scanner(hit: Hit, pipeline: Pipeline) -> Drop | None:
@@ -212,7 +242,7 @@ async def identify_viewer(hit: Hit, pipeline: Pipeline) -> Drop | None:
 
 #: A step fills in the hit, or drops it by returning why.
 Step = Callable[[Hit, "Pipeline"], Awaitable[Drop | None]]
-STEPS: tuple[Step, ...] = (check_time, check_catalog, check_scanner, check_bot,
+STEPS: tuple[Step, ...] = (check_time, check_catalog, check_share, check_scanner, check_bot,
                            identify_viewer)
 
 
@@ -222,8 +252,11 @@ def build_envelope(hit: Hit) -> EventEnvelope:
     Raises ValidationError when a field the route passed on unchecked (a pixel's viewer)
     cannot be in an envelope; the route says what an unparsable request gets.
     """
+    share = hit.share
     return EventEnvelope(
         **({"event_id": hit.event_id} if hit.event_id else {}),
+        **({"link_id": share.link_id, "browser_key": share.browser_key,
+            "gate_email_hash": share.gate_email_hash} if share else {}),
         type=hit.type, asset_id=hit.asset_id, source=hit.source, viewer_id=hit.viewer_id,
         occurred_at=hit.occurred_at or hit.sender.received_at, received_at=hit.sender.received_at,
         device=hit.device, page=hit.page, referrer_host=referrer_host(hit.referrer),
@@ -238,6 +271,8 @@ class Pipeline:
     catalog: Catalog
     salts: Salts
     scanners: ScannerNetworks = field(default_factory=ScannerNetworks)
+    #: A share link opened sooner than this after it was made: a scanner's fetch.
+    share_scanner_seconds: float = SHARE_SCANNER_SECONDS
 
     async def decide(self, hit: Hit) -> EventEnvelope | Drop:
         """Run every step in order on ``hit``; the first to drop it decides why."""

@@ -52,6 +52,10 @@ class IngestSettings(SigningSettings, IngestUrlSettings, OpsAccessSettings):
     #: CIDRs: hits from them are kept as ``suspect``.
     scanner_networks: str = Field("", alias="SCANNER_NETWORKS")
 
+    #: A share link opened sooner than this after it was made (seconds) was fetched by a
+    #: mail or chat scanner as it was sent: kept as ``suspect``, never an open.
+    share_scanner_seconds: float = Field(5.0, ge=0, alias="SHARE_SCANNER_SECONDS")
+
     @field_validator("scanner_networks")
     @classmethod
     def _networks_parse(cls, value: str) -> str:

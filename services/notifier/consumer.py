@@ -1,4 +1,5 @@
-"""Group ``notifier`` on ``asset-scores`` (level rules) and ``events`` (the comment rule).
+"""Group ``notifier`` on ``asset-scores`` (level rules), ``events`` (the comment rule) and
+``link-visits`` (hot-engagement alerts to reps: ``link_consumer``).
 
 The position lives in PostgreSQL. One batch is one transaction that
 1. locks the stored offsets of the batch's partitions and drops records below them;
@@ -40,6 +41,7 @@ from shared.kafka import group_options
 from shared.scores import AssetScoreUpdate
 
 from .config import NotifierConfig
+from .link_consumer import apply_link_visits, decode_link_visit
 from .metrics import ALERTS, DEAD_LETTERED
 from .reads.ratings import asset_catalog, owner_settings, rating_comments
 from .rules import (
@@ -182,12 +184,13 @@ class AlertConsumer:
         self.group = topics.group_notifier
         self.scores_topic = topics.asset_scores.name
         self.events_topic = topics.events.name
+        self.links_topic = topics.link_visits.name
 
     def register(self, broker: KafkaBroker) -> None:
         listener = _SeekToStoredOffsets(self.pool, self.group,
                                         self.config.settings.kafka_bootstrap_servers)
         subscriber = broker.subscriber(  # type: ignore[call-overload]
-            self.scores_topic, self.events_topic,
+            self.scores_topic, self.events_topic, self.links_topic,
             group_id=self.group,
             batch=True,
             max_records=self.config.settings.notifier_max_records,
@@ -243,7 +246,9 @@ class AlertConsumer:
                 alerts += one
                 unreadable.extend(bad)
         for record in unreadable:
-            await self._dead_letter(broker, record, "not an asset-scores state")
+            await self._dead_letter(broker, record, "not a link-visits update"
+                                    if record.topic == self.links_topic
+                                    else "not an asset-scores state")
         return alerts
 
     async def _dead_letter(self, broker: KafkaBroker, record: Any, reason: str) -> None:
@@ -262,10 +267,12 @@ class AlertConsumer:
 
     async def apply(self, records: Sequence[Any]) -> tuple[int, list[Any]]:
         """Apply one batch in one transaction; returns the number of new alerts and the
-        fresh ``asset-scores`` records that are no state (to dead-letter)."""
+        fresh ``asset-scores`` and ``link-visits`` records that are no state (to
+        dead-letter)."""
         now = self.clock()
         scores = [(r, decode_score(r.value)) for r in records if r.topic == self.scores_topic]
         ratings = [(r, decode_rating(r.value)) for r in records if r.topic == self.events_topic]
+        visits = [(r, decode_link_visit(r.value)) for r in records if r.topic == self.links_topic]
         async with self.pool.acquire() as conn, conn.transaction():
             positions = await lock_offsets(conn, self.group,
                                            {(r.topic, r.partition) for r in records})
@@ -283,13 +290,15 @@ class AlertConsumer:
             writer = await self._apply_scores(conn, list(newest.values()), now)
             alerts = writer.alerts if writer else 0
             alerts += await self._apply_ratings(conn, events, now)
+            alerts += await apply_link_visits(
+                conn, [u for r, u in visits if u is not None and fresh(r)], now)
             next_offsets: dict[tuple[str, int], int] = {}
             for record in records:
                 if fresh(record):
                     key = (record.topic, record.partition)
                     next_offsets[key] = max(next_offsets.get(key, 0), record.offset + 1)
             await save_offsets(conn, self.group, next_offsets)
-        return alerts, [r for r, update in scores if update is None and fresh(r)]
+        return alerts, [r for r, update in [*scores, *visits] if update is None and fresh(r)]
 
     async def _apply_scores(self, conn: asyncpg.Connection, updates: list[AssetScoreUpdate],
                             now: datetime) -> DecisionWriter | None:

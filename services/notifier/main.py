@@ -1,7 +1,8 @@
 """Composition root of the notifier: rules on the score stream, and the delivery worker.
 
-- ``consumer``: group ``notifier`` on ``asset-scores`` and ``events``; decisions and the
-  position commit in one PostgreSQL transaction;
+- ``consumer``: group ``notifier`` on ``asset-scores``, ``events`` and ``link-visits``
+  (hot-engagement alerts to reps, ``link_consumer``); decisions and the position commit in
+  one PostgreSQL transaction;
 - ``sweeper``: fires pending rules whose confirmation delay passed;
 - ``deliveries``: sends the outbox over ``channels`` (SMTP, webhooks), exactly once in
   effect. docs/alerts.md has the whole design.

@@ -33,6 +33,7 @@ __all__ = [
     "save_asset_states",
     "save_offsets",
     "stored_offsets",
+    "write_delivery",
 ]
 
 # --- position --------------------------------------------------------------------------------
@@ -173,7 +174,7 @@ INSERT_ALERT = """
 INSERT INTO alerts (asset_id, rule, episode, revision, owner_email, title, summary, details,
                     fired_at)
 VALUES ($1, $2, $3, $4, $5, $6, $7, $8::text::jsonb, $9)
-ON CONFLICT (asset_id, rule, episode) DO NOTHING
+ON CONFLICT (asset_id, rule, episode) WHERE link_id IS NULL DO NOTHING
 RETURNING id
 """
 INSERT_IMMEDIATE = """
@@ -235,16 +236,19 @@ class DecisionWriter:
         self.alerts += 1
         prefs = self.owners.preferences_for(draft.owner_email)
         for target in targets_for(draft.owner_email, prefs, self.now, self.digest_hour):
-            await self._deliver(alert_id, target)
+            await write_delivery(self.conn, alert_id, target)
+            self.deliveries += 1
 
-    async def _deliver(self, alert_id: int, target: Target) -> None:
-        if target.kind == "immediate":
-            delivery_id = await self.conn.fetchval(
-                INSERT_IMMEDIATE, target.recipient_email, target.channel, target.target,
-                target.due_at)
-        else:
-            delivery_id = await self.conn.fetchval(
-                UPSERT_DIGEST, target.recipient_email, target.channel, target.target,
-                target.due_at.date(), target.due_at)
-        await self.conn.execute(INSERT_ITEM, delivery_id, alert_id)
-        self.deliveries += 1
+
+async def write_delivery(conn: asyncpg.Connection, alert_id: int, target: Target) -> None:
+    """Put ``alert_id`` in the outbox for ``target``: a delivery of its own (immediate) or
+    the target's open digest of the day."""
+    if target.kind == "immediate":
+        delivery_id = await conn.fetchval(
+            INSERT_IMMEDIATE, target.recipient_email, target.channel, target.target,
+            target.due_at)
+    else:
+        delivery_id = await conn.fetchval(
+            UPSERT_DIGEST, target.recipient_email, target.channel, target.target,
+            target.due_at.date(), target.due_at)
+    await conn.execute(INSERT_ITEM, delivery_id, alert_id)

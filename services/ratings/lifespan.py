@@ -1,6 +1,7 @@
 """What the ratings app holds while it runs: the pool, the broker with its subscribers, the
-outbox relay, the score hub, the lag reporter, magic links, the mailer, and the sign-in
-limits and link sender. Start order matters and is written once here; stop runs in reverse."""
+outbox relay, the score and link-visit hubs, the lag reporter, magic links, the mailer, and
+the sign-in limits and link sender. Start order matters and is written once here; stop runs
+in reverse."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from shared.signing import derive_key
 from .identity.magic_links import MagicLinks
 from .identity.mailer import make_mailer
 from .identity.sign_in_requests import LinkSender, SignInLimits
+from .links.hub import LinkHub
 from .rating.commands import subscribe_rating_commands
 from .rating.outbox import OutboxRelay
 from .scores.hub import ScoreHub
@@ -37,6 +39,8 @@ def make_lifespan(settings: RatingsSettings) -> Callable[[FastAPI], AbstractAsyn
                                   signing_secret=settings.signing_secret.get_secret_value())
         app.state.score_hub = ScoreHub()
         app.state.score_hub.listen(broker, settings.topics)
+        app.state.link_hub = LinkHub()
+        app.state.link_hub.listen(broker, settings.topics)
         await broker.start()
         # After the reader is positioned at the topic's end: together they miss nothing.
         await app.state.score_hub.catch_up(app.state.pool)

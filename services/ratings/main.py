@@ -14,6 +14,7 @@ from .analytics.routes import router as analytics_router
 from .catalog.routes import router as catalog_router
 from .identity.routes import router as identity_router
 from .lifespan import make_lifespan
+from .links.routes import router as links_router
 from .rating.routes import router as rating_router
 from .scores.routes import router as scores_router
 from .settings import RatingsSettings
@@ -38,7 +39,7 @@ def create_app(settings: RatingsSettings) -> FastAPI:
     app.state.readiness = None
     mount_ops(app, settings, lambda: app.state.readiness)
     for router in (catalog_router, analytics_router, identity_router, rating_router,
-                   scores_router, alerts_router, web_router):
+                   scores_router, alerts_router, links_router, web_router):
         app.include_router(router)
     app.mount("/static", static_app, name="static")
     return app

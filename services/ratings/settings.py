@@ -28,10 +28,10 @@ class RatingsSettings(AlertRuleSettings, ScoringSettings, SigningSettings, SmtpS
     #: Seconds between keep-alive comments on an idle score stream (SSE).
     sse_heartbeat_seconds: float = Field(15.0, gt=0, alias="SSE_HEARTBEAT_SECONDS")
     #: Largest request body; larger answers 413 before anything parses it. The largest real
-    #: body is an asset (2,000-character URL, 300-character title, tags) or a rating with a
-    #: 2,000-character comment: under 16 KiB even as \uXXXX escapes (6 bytes a character),
-    #: so 64 KiB leaves 4x room. (Ingest has its own: INGEST_MAX_BODY_BYTES.)
-    ratings_max_body_bytes: int = Field(65_536, ge=1_024, le=16_777_216,
+    #: body is a bulk of 500 share links with names and companies (~130 KiB); an asset or a
+    #: rating with a 2,000-character comment stays under 16 KiB even as \uXXXX escapes.
+    #: 256 KiB leaves 2x room. (Ingest has its own: INGEST_MAX_BODY_BYTES.)
+    ratings_max_body_bytes: int = Field(262_144, ge=1_024, le=16_777_216,
                                         alias="RATINGS_MAX_BODY_BYTES")
     #: Open score streams (SSE) per user; one more answers 429. A browser holds at most 6
     #: connections per host over HTTP/1.1, and a person has the board, the app and an asset

@@ -1,14 +1,21 @@
 """What the notifier's connected tests share: a real SMTP server (aiosmtpd, in-process), a
-real HTTP webhook receiver, score states to publish, and the deliveries table."""
+real HTTP webhook receiver, score states to publish, the deliveries table, and the notifier
+as a real process (``glassboard notifier``) to kill."""
 
 from __future__ import annotations
 
+import os
+import signal
+import subprocess
+import sys
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from email.message import EmailMessage
 from typing import Any
 
 import asyncpg
+from aiokafka import AIOKafkaConsumer
 from aiosmtpd.controller import Controller
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -18,20 +25,27 @@ from starlette.routing import Route
 from devtools.mail_sink import MailSink
 from devtools.settings import StackSettings
 from harness.db import fetch
-from harness.stack import RunningServer, Stack
+from harness.stack import RunningServer, Stack, eventually
+from services.notifier.config import HOLD_ENV
 from services.notifier.main import NotifierService
 from shared.embedded import free_port
-from shared.kafka import make_broker, publish_keyed
+from shared.kafka import group_options, make_broker, publish_keyed
 from shared.scores import AssetScoreUpdate, UsageTotals, WindowScore
 
 __all__ = [
+    "COMMAND",
+    "killed_before_delivery_then_restarted",
     "DROPPED",
     "HEALTHY",
     "SmtpServer",
     "WebhookReceiver",
     "deliveries",
+    "delivery_states",
     "for_notifier",
+    "kill",
+    "notifier_env",
     "publish_scores",
+    "rewind_kafka_offsets",
     "score_state",
     "start_notifier",
 ]
@@ -152,3 +166,67 @@ async def publish_scores(settings: StackSettings, updates: list[AssetScoreUpdate
 async def deliveries(settings: StackSettings) -> list[dict[str, object]]:
     return await fetch(settings, "SELECT channel, state, attempts, last_error FROM "
                                  "alert_deliveries ORDER BY id")
+
+
+COMMAND = [sys.executable, "-m", "services.cli", "notifier"]
+
+
+def notifier_env(settings: StackSettings, smtp_port: int) -> dict[str, str]:
+    """The environment of a notifier process of this test (COMMAND)."""
+    return {
+        **os.environ, "DATABASE_URL": settings.database_url,
+        "KAFKA_BOOTSTRAP_SERVERS": settings.kafka_bootstrap_servers,
+        "KAFKA_TOPIC_PREFIX": settings.topic_prefix, "SMTP_HOST": "127.0.0.1",
+        "SMTP_PORT": str(smtp_port), "SMTP_FROM": "alerts@glassboard.example.com",
+        "ALERT_CONFIRM_MINUTES": "0", "ALERT_RETRY_BASE_SECONDS": "0.2",
+        "ALERT_RETRY_MAX_SECONDS": "1", "LOG_LEVEL": os.environ.get("NOTIFIER_TEST_LOG", "WARNING"),
+    }
+
+
+def kill(process: subprocess.Popen[bytes]) -> None:
+    process.send_signal(signal.SIGKILL)
+    process.wait(10)
+
+
+async def killed_before_delivery_then_restarted(
+    settings: StackSettings, env: dict[str, str], smtp: SmtpServer,
+    publish: Callable[[], Awaitable[None]], processes: list[subprocess.Popen[bytes]],
+) -> None:
+    """A notifier process decides what ``publish`` sends but its delivery worker is held:
+    killed (SIGKILL) before sending, nothing is sent; restarted, the pending delivery goes
+    out once and the process exits cleanly on SIGTERM. Processes land in ``processes``,
+    for the caller to clean up."""
+    processes.append(subprocess.Popen(COMMAND, env={**env, HOLD_ENV: "300"}))
+    await publish()
+    await eventually(lambda: delivery_states(settings), lambda d: d == [("pending", 0)],
+                     timeout=60)
+    kill(processes[-1])
+    assert smtp.messages == []
+    processes.append(subprocess.Popen(COMMAND, env=env))
+    await eventually(lambda: delivery_states(settings), lambda d: d == [("sent", 1)],
+                     timeout=60)
+    processes[-1].send_signal(signal.SIGTERM)
+    assert processes[-1].wait(15) == 0
+
+
+async def delivery_states(settings: StackSettings) -> list[tuple[str, int]]:
+    rows = await fetch(settings, "SELECT state, attempts FROM alert_deliveries ORDER BY id")
+    return [(r["state"], r["attempts"]) for r in rows]
+
+
+async def rewind_kafka_offsets(settings: StackSettings) -> None:
+    """What an operator's --reset-offsets would do: Kafka now says "start from 0" on every
+    topic the notifier's group reads. Run it while no notifier is in the group."""
+    topics = settings.topics
+    specs = (topics.asset_scores, topics.events, topics.link_visits)
+    consumer = AIOKafkaConsumer(*(spec.name for spec in specs),
+                                bootstrap_servers=settings.kafka_bootstrap_servers,
+                                group_id=topics.group_notifier, enable_auto_commit=False,
+                                **group_options(settings.kafka_session_timeout_ms))
+    await consumer.start()
+    try:
+        while len(consumer.assignment()) < sum(spec.partitions for spec in specs):
+            await consumer.getmany(timeout_ms=200)
+        await consumer.commit({tp: 0 for tp in consumer.assignment()})
+    finally:
+        await consumer.stop()

@@ -1,4 +1,5 @@
-"""Every statement of the aggregator that reads a table the ratings service owns (assets).
+"""Every statement of the aggregator that reads a table the ratings service owns (assets,
+share_links).
 
 The aggregator never writes these tables. A statement that joins ``assets`` with the
 aggregator's own tables (``rating_daily``, ``asset_totals``) lives here too, whole: split
@@ -12,11 +13,19 @@ from datetime import date
 
 import asyncpg
 
-__all__ = ["asset_states", "known_assets", "peer_types", "rating_sums"]
+__all__ = ["asset_states", "forget_erased_gate_emails", "known_assets", "peer_types",
+           "rating_sums", "share_links"]
 
 # Deleted assets stay known: the withdrawals of their ratings must still apply. They are
 # no one's peer and get no new state (the board has dropped them).
 KNOWN_ASSETS = "SELECT id FROM assets WHERE id = any($1::text[])"
+
+# A share link, its creator (who the visit updates are for) and whether its asset is gone.
+SELECT_SHARE_LINKS = """
+SELECT l.id, l.asset_id, l.creator_id, a.deleted_at IS NOT NULL AS asset_deleted
+FROM share_links l JOIN assets a ON a.id = l.asset_id
+WHERE l.id = any($1::text[])
+"""
 
 SELECT_PEERS = """
 SELECT id, type FROM assets
@@ -58,6 +67,29 @@ ORDER BY a.id
 async def known_assets(conn: asyncpg.Connection, asset_ids: Sequence[str]) -> set[str]:
     """The ids among ``asset_ids`` that are in the catalog (events of others never count)."""
     return {r["id"] for r in await conn.fetch(KNOWN_ASSETS, asset_ids)}
+
+
+async def share_links(conn: asyncpg.Connection, link_ids: Sequence[str]) -> list[asyncpg.Record]:
+    """id, asset_id, creator_id and asset_deleted of each link among ``link_ids``."""
+    if not link_ids:
+        return []
+    rows: list[asyncpg.Record] = await conn.fetch(SELECT_SHARE_LINKS, sorted(set(link_ids)))
+    return rows
+
+
+# A recipient erased on request (share_links.erased_at) leaves no trace in the visits: the
+# gate email's hash could still be matched by someone who knows the address.
+FORGET_ERASED_GATE_EMAILS = """
+UPDATE link_visits v SET gate_email_hash = NULL
+FROM share_links l
+WHERE l.id = v.link_id AND l.erased_at IS NOT NULL AND v.gate_email_hash IS NOT NULL
+"""
+
+
+async def forget_erased_gate_emails(pool: asyncpg.Pool) -> int:
+    """Clear the gate emails of erased recipients' visits; how many visits changed."""
+    status = await pool.execute(FORGET_ERASED_GATE_EMAILS)
+    return int(status.rsplit(" ", 1)[-1])  # "UPDATE <n>"
 
 
 async def peer_types(

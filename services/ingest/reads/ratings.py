@@ -1,15 +1,19 @@
-"""Ingest's only reads of tables the ratings service owns: each asset's id and url, and the
-ingest keys' hashes.
+"""Ingest's only reads of tables the ratings service owns: each asset's id and url, the
+ingest keys' hashes, and what /s/{id} needs of each share link.
 
-The catalog cache (:mod:`services.ingest.catalog`) and the key cache
-(:mod:`services.ingest.keys`) run these; nothing on the hot path does.
+The catalog cache (:mod:`services.ingest.catalog`), the key cache
+(:mod:`services.ingest.keys`) and the share-link cache (:mod:`services.ingest.share_cache`)
+run these; nothing on the hot path does.
 """
 
 from __future__ import annotations
 
 import asyncpg
 
-__all__ = ["ASSET_URL", "ASSET_URLS", "INGEST_KEYS", "asset_url", "asset_urls", "ingest_keys"]
+__all__ = [
+    "ASSET_URL", "ASSET_URLS", "INGEST_KEYS", "SHARE_LINK", "SHARE_LINKS", "asset_url",
+    "asset_urls", "ingest_keys", "share_link", "share_links",
+]
 
 # A deleted asset is unknown here: /d/ID stops redirecting and its hits are refused.
 ASSET_URLS = "SELECT id, url FROM assets WHERE deleted_at IS NULL"
@@ -17,6 +21,11 @@ ASSET_URL = "SELECT url FROM assets WHERE id = $1 AND deleted_at IS NULL"
 INGEST_KEYS = """
 SELECT id, token_sha256, scopes, asset_ids, revoked_at IS NOT NULL AS revoked FROM ingest_keys
 """
+
+# Never the recipient: ingest needs only what decides an open.
+_SHARE_LINK_COLUMNS = "id, asset_id, email_gate, created_at, expires_at, revoked_at"
+SHARE_LINKS = f"SELECT {_SHARE_LINK_COLUMNS} FROM share_links"
+SHARE_LINK = f"SELECT {_SHARE_LINK_COLUMNS} FROM share_links WHERE id = $1"
 
 
 async def asset_urls(pool: asyncpg.Pool) -> dict[str, str]:
@@ -31,3 +40,12 @@ async def asset_url(pool: asyncpg.Pool, asset_id: str) -> str | None:
 async def ingest_keys(pool: asyncpg.Pool) -> list[asyncpg.Record]:
     """Every ingest key's id, token hash, scopes, assets and whether it is revoked."""
     return await pool.fetch(INGEST_KEYS)  # type: ignore[no-any-return]
+
+
+async def share_links(pool: asyncpg.Pool) -> list[asyncpg.Record]:
+    """Every share link's asset, gate, creation, expiry and revocation."""
+    return await pool.fetch(SHARE_LINKS)  # type: ignore[no-any-return]
+
+
+async def share_link(pool: asyncpg.Pool, link_id: str) -> asyncpg.Record | None:
+    return await pool.fetchrow(SHARE_LINK, link_id)  # type: ignore[no-any-return]

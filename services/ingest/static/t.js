@@ -11,6 +11,12 @@
  *
  * The script needs no key, so it sends no viewer id and no User-Agent of its own: ingest
  * refuses those from keyless requests (401). Readers count as anonymous viewers.
+ *
+ * Opened through a share link (/s/ID), the page arrives with ?gb_visit=<the open's id>:
+ * ingest already counted that open as the view, so the script sends none of its own, its
+ * dwell slices carry view_id = gb_visit (the engaged time is the recipient's), and it
+ * takes gb_visit out of the address bar, so a copied or bookmarked URL does not carry it.
+ * A reload in the same tab goes on with the same visit (sessionStorage).
  */
 (function () {
   "use strict";
@@ -49,9 +55,38 @@
     }).catch(function () { /* analytics must never break the page */ });
   }
 
-  var view = base("view");
-  if (document.referrer) view.referrer = document.referrer;
-  send([view], false);
+  var UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+  // The share-link visit this page belongs to, if ingest sent the reader here from /s/.
+  function shareVisit() {
+    var key = "gb_visit:" + asset, visit = null;
+    try {
+      var url = new URL(location.href);
+      var given = url.searchParams.get("gb_visit");
+      if (given !== null) {
+        url.searchParams.delete("gb_visit");
+        history.replaceState(history.state, "", url.pathname + url.search + url.hash);
+        if (UUID.test(given)) {
+          visit = given.toLowerCase();
+          sessionStorage.setItem(key, visit);
+        }
+      }
+      if (visit === null) {
+        var kept = sessionStorage.getItem(key);
+        if (kept && UUID.test(kept)) visit = kept;
+      }
+    } catch (e) { /* no URL API or storage: a page view like any other */ }
+    return visit;
+  }
+
+  var visit = shareVisit();
+  var viewId = visit;
+  if (!visit) {
+    var view = base("view");
+    if (document.referrer) view.referrer = document.referrer;
+    viewId = view.event_id;
+    send([view], false);
+  }
 
   var pendingEngaged = 0, pendingWall = 0;
   var lastTick = performance.now();
@@ -83,7 +118,7 @@
     pendingEngaged = 0;
     pendingWall = 0;
     var dwell = base("dwell");
-    dwell.view_id = view.event_id;
+    dwell.view_id = viewId;
     dwell.engaged_ms = Math.min(engagedMs, 3600000);
     dwell.wall_ms = Math.min(wallMs, 3600000);
     send([dwell], closing);

@@ -2,7 +2,8 @@
 
 The catalog (``assets``), a rating's comment (``ratings``) and each owner's alert settings
 (``users``, ``alert_preferences``, ``alert_rule_overrides``), the webhook key id of each
-receiver's secret included. The notifier never writes
+receiver's secret included; for hot-engagement alerts, each share link's creator and
+recipient (``share_links``) and the creator's ``share_alert_preferences``. The notifier never writes
 these tables; people change their settings in the ratings app.
 """
 
@@ -15,10 +16,11 @@ from typing import Any
 
 import asyncpg
 
+from ..link_alerts import LinkContext, ShareAlertSettings
 from ..recipients import Preferences
 
-__all__ = ["OwnerSettings", "asset_catalog", "owner_settings", "rating_comments",
-           "webhook_key"]
+__all__ = ["OwnerSettings", "asset_catalog", "link_contexts", "owner_settings",
+           "rating_comments", "webhook_key"]
 
 # A deleted asset is out of the catalog: no alert about it (its ratings' withdrawal
 # included).
@@ -47,6 +49,19 @@ SELECT email FROM users WHERE email = any($1::text[]) AND deactivated_at IS NOT 
 SELECT_OVERRIDES = """
 SELECT u.email, o.rule, o.params::text AS params
 FROM users u JOIN alert_rule_overrides o ON o.user_id = u.id WHERE u.email = any($1::text[])
+"""
+# The link's creator is who hears of it (users.email), whatever the message claims; the
+# asset's title falls back to its id once the asset was deleted.
+SELECT_LINKS = """
+SELECT l.id, l.asset_id, coalesce(a.title, l.asset_id) AS title, u.email AS creator_email,
+       l.recipient_email, l.recipient_name, l.company,
+       p.user_id IS NOT NULL AS has_settings, p.first_open, p.reopen_after_days, p.forward,
+       p.long_read_seconds, p.quiet_from_hour, p.quiet_to_hour
+FROM share_links l
+JOIN users u ON u.id = l.creator_id
+LEFT JOIN assets a ON a.id = l.asset_id
+LEFT JOIN share_alert_preferences p ON p.user_id = l.creator_id
+WHERE l.id = any($1::text[])
 """
 
 
@@ -94,6 +109,26 @@ async def owner_settings(conn: asyncpg.Connection, emails: Iterable[str]) -> Own
         for r in await conn.fetch(SELECT_DEACTIVATED, wanted):
             preferences[r["email"]] = Preferences(email=False, webhook_url=None)
     return OwnerSettings(overrides, preferences)
+
+
+async def link_contexts(
+    conn: asyncpg.Connection, link_ids: Sequence[str]
+) -> dict[str, tuple[LinkContext, ShareAlertSettings]]:
+    """Each known link with its creator's alert settings (the defaults when they set none);
+    links the ratings service does not hold are absent."""
+    found = {}
+    for r in await conn.fetch(SELECT_LINKS, sorted(set(link_ids))):
+        link = LinkContext(link_id=r["id"], asset_id=r["asset_id"], title=r["title"],
+                           creator_email=r["creator_email"],
+                           recipient_email=r["recipient_email"],
+                           recipient_name=r["recipient_name"], company=r["company"])
+        settings = ShareAlertSettings(
+            first_open=r["first_open"], reopen_after_days=r["reopen_after_days"],
+            forward=r["forward"], long_read_seconds=r["long_read_seconds"],
+            quiet_from_hour=r["quiet_from_hour"], quiet_to_hour=r["quiet_to_hour"],
+        ) if r["has_settings"] else ShareAlertSettings()
+        found[r["id"]] = (link, settings)
+    return found
 
 
 async def webhook_key(pool: asyncpg.Pool, owner_email: str, url: str) -> uuid.UUID | None:

@@ -48,6 +48,8 @@ class Role(StrEnum):
     SALES = "sales"
     MARKETING = "marketing"
     EXECUTIVE = "executive"
+    #: Sees the share links of the users they manage (users.manager_id) in full.
+    MANAGER = "manager"
     ADMIN = "admin"
 
 

@@ -1,6 +1,6 @@
 """Every read ratings makes of tables the aggregator owns (usage_daily, viewer_days,
-view_dwell, events, rejected_events, rating_daily, asset_score_state): the one place to look
-when the aggregator changes its schema.
+view_dwell, events, rejected_events, rating_daily, asset_score_state, link_visits): the one
+place to look when the aggregator changes its schema.
 
 Reads about one asset run in one read-only, repeatable-read snapshot with the "does the
 asset exist" check, so a 404 and the figures never disagree, and the asset's histograms and
@@ -24,6 +24,8 @@ __all__ = [
     "fetch_asset_rejected_latest",
     "fetch_catalog_with_states",
     "fetch_daily_usage",
+    "fetch_link_totals",
+    "fetch_link_visits",
     "fetch_newer_states",
     "fetch_page_dwell",
     "fetch_score_state",
@@ -233,3 +235,35 @@ async def fetch_newer_states(pool: asyncpg.Pool, revision: int) -> list[dict[str
 async def fetch_catalog_with_states(pool: asyncpg.Pool) -> list[asyncpg.Record]:
     """Every asset with its catalog fields and its latest score state (None if unscored)."""
     return await pool.fetch(SELECT_CATALOG_WITH_STATES)  # type: ignore[no-any-return]
+
+
+# --- share links (links/) ----------------------------------------------------------------
+
+# One row per link that has a visit; forwards are the distinct forwarded browsers.
+LINK_TOTALS = """
+SELECT link_id, count(*)::bigint AS visits,
+       count(DISTINCT forward_no) FILTER (WHERE forwarded)::bigint AS forwards,
+       max(opened_at) AS last_opened_at, sum(engaged_ms)::bigint AS engaged_ms,
+       coalesce(sum(engaged_ms) FILTER (WHERE NOT forwarded), 0)::bigint AS recipient_engaged_ms,
+       (array_agg(device_class ORDER BY opened_at DESC))[1] AS last_device
+FROM link_visits WHERE link_id = any($1::text[])
+GROUP BY link_id
+"""
+
+LINK_VISITS = """
+SELECT event_id, opened_at, device_class, os, browser, forwarded, forward_no,
+       gate_email_hash IS NOT NULL AS gated, engaged_ms, pages
+FROM link_visits WHERE link_id = $1
+ORDER BY opened_at DESC, event_id
+"""
+
+
+async def fetch_link_totals(pool: asyncpg.Pool,
+                            link_ids: list[str]) -> dict[str, asyncpg.Record]:
+    """Visit totals per link, for the links among ``link_ids`` that were opened."""
+    return {r["link_id"]: r for r in await pool.fetch(LINK_TOTALS, link_ids)}
+
+
+async def fetch_link_visits(pool: asyncpg.Pool, link_id: str) -> list[asyncpg.Record]:
+    """One link's counted opens, newest first."""
+    return list(await pool.fetch(LINK_VISITS, link_id))

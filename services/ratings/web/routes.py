@@ -1,6 +1,7 @@
 """The pages people open in a browser, rendered from ``templates/``: the scoreboard (/),
 stale content (/stale), how scores work (/help/scoring), one asset (/assets/{id}), the alert
-inbox (/alerts), sign-in (/login) and the mobile rating app, a PWA under /app/.
+inbox (/alerts), my share links (/links), sign-in (/login) and the mobile rating app, a PWA
+under /app/.
 
 Pages are shells that their JavaScript fills from the JSON APIs. All but /login need a
 session; without one they send the browser to /login and back. Their files are under
@@ -56,10 +57,10 @@ templates.env.globals.update(
     icon="app/icon.svg",  # every page's favicon (base.html)
     # (key, href, text) of the dashboard's main navigation, and of the inbox's shorter one.
     DASH_NAV=(("board", "/", "Scoreboard"), ("stale", "/stale", "Stale content"),
-              ("app", "/app/", "Rate assets"), ("alerts", "/alerts", "Alerts"),
-              ("help", "/help/scoring", "How scores work")),
+              ("app", "/app/", "Rate assets"), ("links", "/links", "My links"),
+              ("alerts", "/alerts", "Alerts"), ("help", "/help/scoring", "How scores work")),
     ALERTS_NAV=(("board", "/", "Scoreboard"), ("app", "/app/", "Rate"),
-                ("alerts", "/alerts", "Alerts")),
+                ("links", "/links", "Links"), ("alerts", "/alerts", "Alerts")),
 )
 
 
@@ -137,6 +138,16 @@ async def alerts_page(request: Request) -> Response:
     return _page(request, "alerts.html", user=user, admin=user.role is Role.ADMIN)
 
 
+@router.get("/links")
+async def links_page(request: Request) -> Response:
+    """My share links, their visits live and the accounts they reached (links.js)."""
+    user = await session_user(request)
+    if user is None:
+        return login_redirect(request)
+    return _page(request, "links.html", user=user, view="links",
+                 can_share=user.role is not Role.EXECUTIVE)
+
+
 # --- one asset ---------------------------------------------------------------------------
 
 @router.get("/assets/{asset_id}")
@@ -152,6 +163,7 @@ async def asset_page(asset_id: str, request: Request) -> Response:
     # Inlined, the latest score shows at once and the live stream resumes from its revision.
     state = await fetch_score_state(pool, asset_id)
     return _page(request, "asset.html", user=user, asset=asset, state=state,
+                 can_share=user.role is not Role.EXECUTIVE,
                  ingest=request.app.state.settings.ingest_base_url.rstrip("/"),
                  slug=quote(asset["id"], safe=""))
 

@@ -84,3 +84,34 @@ async def test_the_running_aggregator_starts_the_job_with_its_settings(stack: St
     assert aggregator.retention is not None
     assert aggregator.retention.policy.events_days == stack.settings.events_retention_days == 400
     assert aggregator.retention.policy.rejected_days == stack.settings.rejected_retention_days == 120
+
+
+async def test_an_erased_recipient_s_gate_email_leaves_the_visits(stack: Stack) -> None:
+    """Erasing a recipient (ratings clears the link's recipient) also clears the hashed
+    gate email of their visits, which someone knowing the address could still match."""
+    settings = stack.settings
+    await stack.add_asset("deck")
+    creator, _ = await stack.user("rep@example.com", "sales")
+    conn = await asyncpg.connect(settings.database_url)
+    try:
+        for link, erased in (("E" * 22, True), ("K" * 22, False)):
+            await conn.execute(
+                "INSERT INTO share_links (id, asset_id, creator_id, recipient_email, erased_at)"
+                " VALUES ($1, 'deck', $2, $3, CASE WHEN $4 THEN now() END)",
+                link, creator, None if erased else "kim@example.com", erased)
+            await conn.execute(
+                "INSERT INTO link_visits (event_id, link_id, asset_id, opened_at, browser_key,"
+                " device_class, forwarded, gate_email_hash) VALUES (gen_random_uuid(), $1,"
+                " 'deck', now(), $2, 'desktop', false, $2)", link, "a" * 32)
+    finally:
+        await conn.close()
+    pool = await asyncpg.create_pool(settings.database_url, min_size=1, max_size=2)
+    try:
+        pruned = await RetentionJob(pool, RetentionPolicy(HORIZON_DAYS, HORIZON_DAYS)).prune()
+    finally:
+        await pool.close()
+    assert pruned.erased_gate_emails == 1
+    rows = await fetch(settings, "SELECT link_id, gate_email_hash FROM link_visits "
+                                 "ORDER BY link_id")
+    assert rows == [{"link_id": "E" * 22, "gate_email_hash": None},
+                    {"link_id": "K" * 22, "gate_email_hash": "a" * 32}]

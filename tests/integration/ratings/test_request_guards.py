@@ -30,7 +30,7 @@ async def test_a_50_mb_body_is_refused_413_before_authentication_or_parsing(
         answer = await send_body(ratings.url, "POST", path, _mebibytes(FIFTY_MB),
                                  length=FIFTY_MB)
         assert answer.status == 413, (path, answer)
-        assert json.loads(answer.body) == {"detail": "body larger than 65536 bytes"}
+        assert json.loads(answer.body) == {"detail": "body larger than 262144 bytes"}
         assert answer.sent < FIFTY_MB, "the server waited for the whole body"
 
 

@@ -32,7 +32,8 @@ pytestmark = pytest.mark.filterwarnings(
 #: 1,200 requests, 30 s on two idle cores, 45 s when they are shared.
 RATINGS_EXAMPLES = 20
 INGEST_EXAMPLES = 30
-ENDLESS = "/v1/scores/stream"
+#: The endless SSE streams, tested apart (test_score_stream_limits.py, test_share_links_stream.py).
+ENDLESS = ["/v1/scores/stream", "/v1/share-links/stream"]
 ASSET = "fuzz-deck"
 
 

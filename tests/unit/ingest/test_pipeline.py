@@ -17,11 +17,13 @@ from services.ingest.pipeline import (
     Hit,
     Pipeline,
     Sender,
+    ShareOpen,
     Step,
     build_envelope,
     check_bot,
     check_catalog,
     check_scanner,
+    check_share,
     check_time,
     identify_viewer,
     invalid,
@@ -167,8 +169,49 @@ async def test_do_not_track_drops_who_it_was_even_a_named_viewer() -> None:
 
 # --- the whole pipeline ------------------------------------------------------------------
 
-def test_the_steps_run_time_catalog_scanner_bot_viewer_in_that_order() -> None:
-    assert STEPS == (check_time, check_catalog, check_scanner, check_bot, identify_viewer)
+def test_the_steps_run_time_catalog_share_scanner_bot_viewer_in_that_order() -> None:
+    assert STEPS == (check_time, check_catalog, check_share, check_scanner, check_bot,
+                     identify_viewer)
+
+
+LINK = "AbCdEfGhIjKlMnOpQrStUv"
+BROWSER = "0123456789abcdef0123456789abcdef"
+
+
+def share_open(made: timedelta, **fields: Any) -> Hit:
+    """A share-link open, as /s/{id} parses one, of a link made ``made`` before it."""
+    share = ShareOpen(LINK, NOW - made, BROWSER, **fields)
+    return Hit(sender(), "view", Source.SHARE, "deck", viewer_id=f"share:{LINK}:{BROWSER[:12]}",
+               payload={"type": "view", "asset_id": "deck", "share": True}, share=share)
+
+
+async def test_a_share_open_after_the_first_seconds_is_the_recipient_s_view() -> None:
+    envelope = await pipeline("deck").decide(share_open(timedelta(seconds=5),
+                                                        gate_email_hash="f" * 32))
+    assert isinstance(envelope, EventEnvelope)
+    assert (envelope.source, envelope.link_id, envelope.browser_key, envelope.gate_email_hash,
+            envelope.viewer_id) == (Source.SHARE, LINK, BROWSER, "f" * 32,
+                                    f"share:{LINK}:{BROWSER[:12]}")
+
+
+async def test_a_share_open_as_the_link_is_sent_or_a_head_is_suspect() -> None:
+    soon = dropped(await pipeline("deck").decide(share_open(timedelta(seconds=1.25))))
+    assert (soon.reason, soon.message) == (RejectReason.SUSPECT,
+                                           "fetched 1.2 s after the link was made")
+    head = dropped(await pipeline("deck").decide(share_open(timedelta(hours=1), head=True)))
+    assert (head.reason, head.record.source) == (RejectReason.SUSPECT, Source.SHARE)
+    assert LINK not in str(head.record.payload)
+    lenient = Pipeline(Catalog("deck"), Salts(), share_scanner_seconds=0)
+    assert isinstance(await lenient.decide(share_open(timedelta(0))), EventEnvelope)
+
+
+async def test_share_opens_from_scanner_networks_and_bots_do_not_count() -> None:
+    by_scanner = share_open(timedelta(hours=1))
+    by_scanner.sender = sent_from("40.107.5.5")
+    assert dropped(await pipeline("deck").decide(by_scanner)).reason is RejectReason.SUSPECT
+    by_bot = share_open(timedelta(hours=1))
+    by_bot.sender = sent_from("203.0.113.9", UA_GOOGLEBOT)
+    assert dropped(await pipeline("deck").decide(by_bot)).reason is RejectReason.BOT
 
 
 def sent_from(ip: str, user_agent: str = UA_DESKTOP) -> Sender:

@@ -8,7 +8,15 @@ from uuid import UUID, uuid4
 import pytest
 
 from harness.user_agents import UA_DESKTOP, UA_IPHONE
-from shared.scanners import BurstRule, LinkHit, ScannerNetworks, machine_open, suspect_bursts
+from shared.scanners import (
+    SHARE_SCANNER_SECONDS,
+    BurstRule,
+    LinkHit,
+    ScannerNetworks,
+    fetched_too_soon,
+    machine_open,
+    suspect_bursts,
+)
 
 T0 = datetime(2026, 12, 1, 9, 0, tzinfo=timezone.utc)
 RULE = BurstRule(window=timedelta(seconds=10), links=3)
@@ -88,3 +96,13 @@ def test_only_the_hits_inside_the_window_are_suspect() -> None:
     suspect = suspect_bursts([early, *burst], [], RULE)
     assert set(suspect) == {h.event_id for h in burst}
     assert isinstance(next(iter(suspect)), UUID)
+
+
+def test_a_share_link_fetched_within_seconds_of_being_made_is_a_scanner() -> None:
+    made = datetime(2026, 12, 2, 9, 0, tzinfo=timezone.utc)
+    assert fetched_too_soon(made, made + timedelta(seconds=0.4)) == (
+        "fetched 0.4 s after the link was made")
+    assert fetched_too_soon(made, made - timedelta(seconds=2)) == (
+        "fetched 0.0 s after the link was made")  # clocks a little apart
+    assert fetched_too_soon(made, made + timedelta(seconds=SHARE_SCANNER_SECONDS)) is None
+    assert fetched_too_soon(made, made + timedelta(seconds=3), seconds=2) is None

@@ -98,6 +98,16 @@
     };
   }
 
+  /* Share links sent to prospects, all time, and how many were opened (/v1/share-usage). */
+  var shareUsage = {};
+
+  function sharedCell(td, item) {
+    var u = shareUsage[item.asset_id];
+    td.textContent = u ? F.int(u.links_sent) + " sent, " + Math.round(100 * u.open_rate) +
+      "% opened" : "—";
+    td.title = u ? u.opened + " of " + u.links_sent + " share links opened" : "Never shared";
+  }
+
   /* Pixel and email views carry no time on page: "no data", which is not 0 s. */
   function engagedCell(td, item) {
     var s = windowScore(item);
@@ -131,6 +141,7 @@
       { cls: "num", label: "Daily viewers, summed", fill: numberCell("viewer_days") },
       { cls: "num", label: "Engaged per view", fill: engagedCell },
       { cls: "num", label: "Downloads", fill: numberCell("downloads") },
+      { cls: "num col-shared", label: "Sent by sales", fill: sharedCell },
     ],
     stale: [
       { cls: "col-asset", label: "Asset", fill: function (td, item) { assetCell(td, item, false); } },
@@ -432,7 +443,12 @@
     writeUrl();
     $("csv").href = "/v1/scores.csv?" + params(false).toString();
     $("rows").setAttribute("aria-busy", "true");
-    return F.getJson("/v1/scores?" + params(true).toString()).then(function (body) {
+    var shared = F.getJson("/v1/share-usage").then(function (body) {
+      shareUsage = body.assets || {};
+    }, function () { shareUsage = {}; });
+    var scores = F.getJson("/v1/scores?" + params(true).toString());
+    return Promise.all([scores, shared]).then(function (answers) {
+      var body = answers[0];
       if (seq !== loadSeq) return;
       $("error").hidden = true;
       revision = Number(body.revision) || 0;
