@@ -15,6 +15,7 @@ __all__ = [
     "ENVIRONMENTS",
     "MIN_SECRET_BYTES",
     "Environment",
+    "FileStoreSettings",
     "IngestUrlSettings",
     "MetricsServerSettings",
     "OpsAccess",
@@ -208,6 +209,30 @@ class SmtpSettings(ServiceSettings):
     #: Implicit TLS from the first byte (usually port 465); excludes SMTP_STARTTLS.
     smtp_tls: bool = Field(False, alias="SMTP_TLS")
     smtp_timeout_seconds: float = Field(15.0, gt=0, le=300, alias="SMTP_TIMEOUT_SECONDS")
+
+
+class FileStoreSettings(ServiceSettings):
+    """Where uploaded files live (shared/files.py): ratings writes them, ingest serves them,
+    so both read the same values."""
+
+    #: ``local``: a folder (FILES_DIR); ``s3``: an S3-compatible bucket.
+    files_storage: Literal["local", "s3"] = Field("local", alias="FILES_STORAGE")
+    files_dir: str = Field(".glassboard/files", alias="FILES_DIR")
+    files_s3_bucket: str = Field("", alias="FILES_S3_BUCKET")
+    #: Empty: AWS itself; else MinIO, R2 or any S3-compatible endpoint. Credentials come
+    #: from the usual AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY (or a profile or a role).
+    files_s3_endpoint_url: str = Field("", alias="FILES_S3_ENDPOINT_URL")
+    files_s3_region: str = Field("", alias="FILES_S3_REGION")
+    #: Largest upload. Product sheets and case studies are 1-5 MiB, a 40-slide deck with
+    #: photos 10-20 MiB; 25 MiB is what mail services accept as an attachment.
+    files_max_bytes: int = Field(25 * 1024 * 1024, ge=1_024, le=1024 * 1024 * 1024,
+                                 alias="FILES_MAX_BYTES")
+
+    @model_validator(mode="after")
+    def _bucket_for_s3(self) -> FileStoreSettings:
+        if self.files_storage == "s3" and not self.files_s3_bucket:
+            raise ValueError("FILES_S3_BUCKET must be set when FILES_STORAGE=s3")
+        return self
 
 
 class SettingsError(SystemExit):

@@ -14,7 +14,7 @@ import asyncpg
 from shared.observability import db_timer
 
 from .misses import Misses
-from .reads.ratings import asset_url, asset_urls
+from .reads.ratings import asset_url, asset_urls, assets_with_files
 
 __all__ = ["CatalogCache"]
 
@@ -30,6 +30,7 @@ class CatalogCache:
         self._pool = pool
         self._refresh_seconds = refresh_seconds
         self._urls: dict[str, str] = {}
+        self._with_files: frozenset[str] = frozenset()
         self._misses = Misses("catalog", _MAX_LOOKUPS_PER_SECOND)
         self._task: asyncio.Task[None] | None = None
 
@@ -44,6 +45,11 @@ class CatalogCache:
 
     async def reload(self) -> None:
         self._urls = await asset_urls(self._pool)
+        self._with_files = await assets_with_files(self._pool)
+
+    def has_file(self, asset_id: str) -> bool:
+        """Whether the asset had a file at the last refresh (the viewer can show it)."""
+        return asset_id in self._with_files
 
     async def url_for(self, asset_id: str) -> str | None:
         """The asset's url, or None when the asset is unknown."""

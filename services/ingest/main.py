@@ -9,6 +9,7 @@ from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
 from shared.db import create_pool
+from shared.files import make_file_store
 from shared.kafka import make_broker
 from shared.observability import mount_ops, readiness
 from shared.scanners import ScannerNetworks
@@ -24,7 +25,9 @@ from .settings import IngestSettings
 from .share_cache import ShareLinkCache
 from .share_links import router as share_links_router
 from .throttle import Throttle
+from .viewer import router as viewer_router
 from .visitors import DailySalts
+from .web import STATIC
 
 __all__ = ["create_app"]
 
@@ -37,8 +40,11 @@ def create_app(settings: IngestSettings) -> FastAPI:
         broker = make_broker(settings.kafka_bootstrap_servers, service="ingest", linger_ms=2)
         await broker.start()
         app.state.readiness = readiness(lambda: pool, broker)
+        app.state.pool = pool
+        app.state.files = make_file_store(settings)
         catalog = CatalogCache(pool, settings.catalog_refresh_seconds)
         await catalog.start()
+        app.state.catalog = catalog
         share_links = ShareLinkCache(pool, settings.catalog_refresh_seconds)
         await share_links.start()
         app.state.share_links = share_links
@@ -73,4 +79,6 @@ def create_app(settings: IngestSettings) -> FastAPI:
     app.include_router(router)
     app.include_router(rating_links_router)
     app.include_router(share_links_router)
+    app.include_router(viewer_router)
+    app.mount("/static", STATIC)  # the viewer's script and style, and the vendored pdf.js
     return app

@@ -6,12 +6,17 @@ from pydantic import Field, field_validator
 
 from shared.rate_limits import LimitNotation
 from shared.scanners import ScannerNetworks
-from shared.settings import IngestUrlSettings, OpsAccessSettings, SigningSettings
+from shared.settings import (
+    FileStoreSettings,
+    IngestUrlSettings,
+    OpsAccessSettings,
+    SigningSettings,
+)
 
 __all__ = ["IngestSettings"]
 
 
-class IngestSettings(SigningSettings, IngestUrlSettings, OpsAccessSettings):
+class IngestSettings(SigningSettings, IngestUrlSettings, OpsAccessSettings, FileStoreSettings):
     #: How often ingest refreshes its cached copy of the asset catalog.
     catalog_refresh_seconds: float = Field(2.0, gt=0, alias="CATALOG_REFRESH_SECONDS")
     #: How often ingest reloads the ingest keys' hashes: a revoked key is refused (403) at

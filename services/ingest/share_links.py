@@ -1,7 +1,8 @@
 """Share links: ``/s/{id}``, a rep's link to an asset for one recipient (docs/share-links.md).
 
 An open publishes ONE ``view`` (source ``share``) whose viewer is the link's recipient as
-seen from this browser, then sends the browser on (302) to the asset's url with
+seen from this browser, then sends the browser on (302) to the asset's url (the hosted
+viewer, /v/{asset}, when the asset has a file: viewer.py) with
 ``gb_visit=<the open's event_id>``, so the page script credits its engaged time to the
 open instead of counting a view of its own. The identity comes from the link in ingest's
 cache and from ingest's own first-party cookie ``gb_b``, never from a query parameter.
@@ -33,6 +34,7 @@ from .pipeline import Drop, Hit, ShareOpen
 from .routes import _over_limit, _sender
 from .share_cache import LinkState, ShareLink, ShareLinkCache
 from .throttle import Bucket
+from .viewer import viewer_url
 from .web import templates
 
 __all__ = ["BROWSER_COOKIE", "SHARE_OPENS", "router"]
@@ -97,7 +99,8 @@ async def _live(request: Request, link_id: str) -> tuple[ShareLink, str] | Respo
     url = await deps.pipeline(request).catalog.url_for(link.asset_id)
     if url is None:
         return _unavailable(request, "asset")
-    return link, url
+    # An asset with a file opens in the hosted viewer, which measures it page by page.
+    return link, viewer_url(request, link.asset_id) or url
 
 
 @router.api_route("/s/{link_id}", methods=["GET", "HEAD"], response_class=HTMLResponse)

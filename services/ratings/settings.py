@@ -8,6 +8,7 @@ from pydantic import Field, SecretStr
 from shared.alert_rules import AlertRuleSettings
 from shared.rate_limits import LimitNotation
 from shared.settings import (
+    FileStoreSettings,
     IngestUrlSettings,
     OpsAccessSettings,
     RatingsUrlSettings,
@@ -20,7 +21,8 @@ __all__ = ["RatingsSettings"]
 
 
 class RatingsSettings(AlertRuleSettings, ScoringSettings, SigningSettings, SmtpSettings,
-                      RatingsUrlSettings, IngestUrlSettings, OpsAccessSettings):
+                      RatingsUrlSettings, IngestUrlSettings, OpsAccessSettings,
+                      FileStoreSettings):
     #: Each webhook receiver's secret derives from it (shared/webhooks.py): the same value
     #: as the notifier's, which signs with it. Production refuses to register webhooks
     #: without a strong one; development falls back to a built-in one.
@@ -30,7 +32,8 @@ class RatingsSettings(AlertRuleSettings, ScoringSettings, SigningSettings, SmtpS
     #: Largest request body; larger answers 413 before anything parses it. The largest real
     #: body is a bulk of 500 share links with names and companies (~130 KiB); an asset or a
     #: rating with a 2,000-character comment stays under 16 KiB even as \uXXXX escapes.
-    #: 256 KiB leaves 2x room. (Ingest has its own: INGEST_MAX_BODY_BYTES.)
+    #: 256 KiB leaves 2x room. (Ingest has its own: INGEST_MAX_BODY_BYTES; a file upload,
+    #: POST /v1/assets/{id}/files, has FILES_MAX_BYTES instead.)
     ratings_max_body_bytes: int = Field(262_144, ge=1_024, le=16_777_216,
                                         alias="RATINGS_MAX_BODY_BYTES")
     #: Open score streams (SSE) per user; one more answers 429. A browser holds at most 6

@@ -9,7 +9,9 @@ half-way (BaseHTTPMiddleware would buffer or hide the stream)::
 
 - **413** when ``Content-Length`` says the body is over ``max_body_bytes``, at once and
   unread; or when a chunked body grows past it, as soon as it does. The body is otherwise
-  read here once and handed on, so the app never reads more than the limit.
+  read here once and handed on, so the app never reads more than the limit. A
+  ``BodyAllowance`` gives one method and path (a file upload) its own limit; its body is
+  binary, so it is not searched for NUL (the route checks what it is).
 - **403** for a POST, PUT, PATCH or DELETE that a browser could have sent from another
   site: one without ``Authorization: Bearer`` (a page cannot add that header cross-site
   without a CORS preflight, which these apps never allow) whose ``Origin`` (else
@@ -25,6 +27,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import unquote_to_bytes, urlsplit
 
@@ -32,7 +35,7 @@ from starlette.datastructures import Headers
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-__all__ = ["STATE_CHANGING", "RequestGuards", "origin_of"]
+__all__ = ["STATE_CHANGING", "BodyAllowance", "RequestGuards", "origin_of"]
 
 STATE_CHANGING = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 _DEFAULT_PORTS = {"http": 80, "https": 443}
@@ -58,12 +61,26 @@ def origin_of(url: str | None) -> str | None:
     return f"{scheme}://{host}" + (f":{port}" if port and port != _DEFAULT_PORTS[scheme] else "")
 
 
+@dataclass(frozen=True)
+class BodyAllowance:
+    """A binary body of up to ``max_bytes`` for ``method`` on paths ``path`` (a regular
+    expression) fully matches, instead of ``max_body_bytes``."""
+
+    method: str
+    path: str
+    max_bytes: int
+
+    def allows(self, scope: Scope) -> bool:
+        return scope["method"] == self.method and re.fullmatch(self.path, scope["path"]) is not None
+
+
 class RequestGuards:
     def __init__(self, app: ASGIApp, *, max_body_bytes: int,
                  trusted_origins: Iterable[str] = (), check_origin: bool = True,
-                 refuse_nul: bool = True) -> None:
+                 refuse_nul: bool = True, allowances: Iterable[BodyAllowance] = ()) -> None:
         self.app = app
         self.max_body_bytes = max_body_bytes
+        self.allowances = tuple(allowances)
         self.trusted_origins = frozenset(o for o in map(origin_of, trusted_origins) if o)
         self.check_origin = check_origin
         self.refuse_nul = refuse_nul
@@ -73,29 +90,32 @@ class RequestGuards:
             await self.app(scope, receive, send)
             return
         headers = Headers(scope=scope)
-        refusal = self._refusal(scope, headers)
+        allowance = next((a for a in self.allowances if a.allows(scope)), None)
+        limit = allowance.max_bytes if allowance else self.max_body_bytes
+        refusal = self._refusal(scope, headers, limit)
         if refusal is not None:
             await refusal(scope, receive, send)
             return
         if not _has_body(headers):
             await self.app(scope, receive, send)
             return
-        body = await _read_body(receive, self.max_body_bytes)
+        body = await _read_body(receive, limit)
         if body is None:  # the client went away mid-body: nobody to answer
             return
-        if len(body) > self.max_body_bytes:
-            await self._too_large()(scope, receive, send)
+        if len(body) > limit:
+            await _too_large(limit)(scope, receive, send)
             return
-        if self.refuse_nul and _body_has_bad_text(body, headers.get("content-type", "")):
+        if (self.refuse_nul and allowance is None
+                and _body_has_bad_text(body, headers.get("content-type", ""))):
             await _nul_refused("the body")(scope, receive, send)
             return
         await self.app(scope, _replay(body, receive), send)
 
-    def _refusal(self, scope: Scope, headers: Headers) -> JSONResponse | None:
+    def _refusal(self, scope: Scope, headers: Headers, limit: int) -> JSONResponse | None:
         """What the headers alone refuse, before a byte of the body is read."""
         declared = headers.get("content-length", "")
-        if declared.isdigit() and int(declared) > self.max_body_bytes:
-            return self._too_large()
+        if declared.isdigit() and int(declared) > limit:
+            return _too_large(limit)
         if self.check_origin and (reason := self._cross_site(scope, headers)):
             return JSONResponse({"detail": reason}, status_code=403)
         if self.refuse_nul:
@@ -122,9 +142,10 @@ class RequestGuards:
             return None
         return f"refused a change requested by another site ({source or raw[:100]})"
 
-    def _too_large(self) -> JSONResponse:
-        return JSONResponse({"detail": f"body larger than {self.max_body_bytes} bytes"},
-                            status_code=413)
+
+
+def _too_large(limit: int) -> JSONResponse:
+    return JSONResponse({"detail": f"body larger than {limit} bytes"}, status_code=413)
 
 
 def _own_origin(scope: Scope, headers: Headers) -> str | None:

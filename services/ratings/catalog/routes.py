@@ -24,7 +24,7 @@ from ..rating.store import withdraw_all
 from . import store
 from .models import AssetIn
 
-__all__ = ["router", "unknown_asset"]
+__all__ = ["editor", "may_change", "router", "unknown_asset"]
 
 router = APIRouter(dependencies=[Depends(current_user)])
 editor = require_role(Role.MARKETING, Role.ADMIN)
@@ -41,7 +41,7 @@ def _owns(user: User, asset: asyncpg.Record) -> bool:
     return bool(asset["owner_email"].lower() == user.email.lower())
 
 
-def _may_change(user: User, asset: asyncpg.Record | None, asset_id: str) -> asyncpg.Record:
+def may_change(user: User, asset: asyncpg.Record | None, asset_id: str) -> asyncpg.Record:
     """The locked asset row if ``user`` may edit or delete it: else 404 or 403."""
     if asset is None:
         raise unknown_asset(asset_id)
@@ -81,7 +81,7 @@ async def replace_asset(asset_id: str, asset: AssetIn, request: Request,
         raise HTTPException(422, "the id in the body must match the URL; ids never change")
     pool = request.app.state.pool
     async with store.asset_for_change(pool, asset_id) as (conn, row):
-        current = _may_change(user, row, asset_id)
+        current = may_change(user, row, asset_id)
         owner_id = current["owner_id"]
         if asset.owner_email.lower() != current["owner_email"].lower():
             if user.role is not Role.ADMIN:
@@ -97,7 +97,7 @@ async def delete_asset(asset_id: str, request: Request,
     """Delete (its owner or an admin): gone from every list, page, count and the edge; its
     ratings are withdrawn from every aggregate."""
     async with store.asset_for_change(request.app.state.pool, asset_id) as (conn, row):
-        _may_change(user, row, asset_id)
+        may_change(user, row, asset_id)
         await withdraw_all(conn, asset_id, utcnow())
         await store.mark_deleted(conn, asset_id)
     request.app.state.outbox.nudge()
