@@ -9,7 +9,6 @@ test's tmp dir; ``GLASSBOARD_SAVE_SCREENSHOTS=1`` also puts them in docs/screens
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -17,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from harness.browser import CHROMIUM, CHROMIUM_ARGS, skip_module_without_chromium
+from harness.browser import CHROMIUM, CHROMIUM_ARGS, record_beacons, skip_module_without_chromium
 from harness.paths import SCREENSHOTS
 
 skip_module_without_chromium()
@@ -103,13 +102,7 @@ async def test_a_page_opened_through_a_share_link_credits_its_time_to_the_open(
 ) -> None:
     link = await _link(setup.stack)
     context = await setup.browser.new_context()
-    sent: list[dict[str, object]] = []
-
-    def beacon(request: Request) -> None:
-        if request.url == f"{setup.ingest_url}/v1/events" and request.method == "POST":
-            sent.extend(json.loads(request.post_data or "{}")["events"])
-
-    context.on("request", beacon)
+    sent = record_beacons(context, setup.ingest_url)
     page = await context.new_page()
     response = await page.goto(f"{setup.ingest_url}/s/{link}")
     assert response is not None and response.ok

@@ -22,12 +22,12 @@ from pathlib import Path
 import httpx
 import pytest
 
-from harness.browser import CHROMIUM, CHROMIUM_ARGS, skip_module_without_chromium
+from harness.browser import CHROMIUM, CHROMIUM_ARGS, record_beacons, skip_module_without_chromium
 from harness.paths import SCREENSHOTS
 
 skip_module_without_chromium()
 
-from playwright.async_api import Browser, Page, Request, async_playwright  # noqa: E402
+from playwright.async_api import Browser, Page, async_playwright  # noqa: E402
 from playwright.async_api import Error as PlaywrightError  # noqa: E402
 
 from harness.db import fetch  # noqa: E402
@@ -101,13 +101,7 @@ async def test_time_on_each_page_comes_out_per_page_through_the_pipeline(setup: 
     errors: list[str] = []
     context.on("console", lambda m: errors.append(f"{m.text} {m.location['url']}")
                if m.type == "error" else None)
-    sent: list[dict[str, object]] = []
-
-    def beacon(request: Request) -> None:
-        if request.url == f"{setup.ingest_url}/v1/events" and request.method == "POST":
-            sent.extend(json.loads(request.post_data or "{}")["events"])
-
-    context.on("request", beacon)
+    sent = record_beacons(context, setup.ingest_url)
     page = await context.new_page()
     await page.goto(f"{setup.ingest_url}/v/{ASSET}")
     await _drawn(page, 5)

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-__all__ = ["CHROMIUM", "CHROMIUM_ARGS", "DESKTOP_USER_AGENT", "skip_module_without_chromium"]
+__all__ = ["CHROMIUM", "CHROMIUM_ARGS", "DESKTOP_USER_AGENT", "record_beacons",
+           "skip_module_without_chromium"]
 
 CHROMIUM = Path("/usr/bin/chromium")
 #: The tests play a person's browser. Headless Chromium says "HeadlessChrome" in its
@@ -27,3 +30,16 @@ def skip_module_without_chromium() -> None:
     must fail loudly, never pass by skipping."""
     if not CHROMIUM.exists() and "CI" not in os.environ:
         pytest.skip("needs Debian's chromium (apt-get install chromium)", allow_module_level=True)
+
+
+def record_beacons(context: Any, ingest_url: str) -> list[dict[str, object]]:
+    """Every event the pages of a Playwright ``context`` post to ingest's /v1/events, in
+    the order they were sent (filled in as the pages run)."""
+    sent: list[dict[str, object]] = []
+
+    def record(request: Any) -> None:
+        if request.url == f"{ingest_url}/v1/events" and request.method == "POST":
+            sent.extend(json.loads(request.post_data or "{}")["events"])
+
+    context.on("request", record)
+    return sent
