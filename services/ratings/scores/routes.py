@@ -3,13 +3,12 @@ the SSE stream (signed-in users), and the AsyncAPI document of the topics behind
 
 from __future__ import annotations
 
-import math
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import date, datetime, timezone
 from typing import Any, Literal
 
-from fastapi import APIRouter, Depends, Header, HTTPException, Query, Request, Response
+from fastapi import APIRouter, Depends, Header, Query, Request, Response
 from sse_starlette import ServerSentEvent
 
 from shared.asyncapi import asyncapi_json
@@ -173,12 +172,8 @@ async def stream_scores(
     resume = _resume_point(last_event_id, since)
     hub: ScoreHub = request.app.state.score_hub
     settings = request.app.state.settings
-    release = hub.slots.claim(user.id, settings.streams_per_user)
-    if release is None:
-        # A closed tab's stream is noticed at its next heartbeat, so one is free by then.
-        retry = str(math.ceil(settings.sse_heartbeat_seconds))
-        raise HTTPException(429, f"{settings.streams_per_user} score streams are open for "
-                                 "this user already; close one", headers={"Retry-After": retry})
+    release = hub.slots.claim_or_429(user.id, settings.streams_per_user,
+                                     settings.sse_heartbeat_seconds, "score")
 
     async def signed_in() -> bool:
         return await session_user(request) is not None

@@ -4,11 +4,13 @@ stream when the sign-in behind it ends (logout, revoked token, deactivated user)
 from __future__ import annotations
 
 import asyncio
+import math
 import time
 from collections import Counter
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
+from fastapi import HTTPException
 from sse_starlette import EventSourceResponse, ServerSentEvent
 from starlette.types import Receive, Scope, Send
 
@@ -40,6 +42,17 @@ class StreamSlots:
                 if self._open[user_id] <= 0:
                     del self._open[user_id]
 
+        return release
+
+    def claim_or_429(self, user_id: int, limit: int, heartbeat_seconds: float,
+                     what: str) -> Callable[[], None]:
+        """:meth:`claim`, or a 429 whose Retry-After is one heartbeat: a closed tab's stream
+        is noticed at its next heartbeat, so a slot is free by then."""
+        release = self.claim(user_id, limit)
+        if release is None:
+            raise HTTPException(429, f"{limit} {what} streams are open for this user already;"
+                                     " close one",
+                                headers={"Retry-After": str(math.ceil(heartbeat_seconds))})
         return release
 
 
