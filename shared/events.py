@@ -40,10 +40,13 @@ __all__ = [
     "RejectedEvent",
     "Source",
     "ViewerIdField",
+    "WATCHED_PATTERN",
     "utcnow",
 ]
 
 ASSET_ID_PATTERN = r"^[a-z0-9][a-z0-9_-]{0,79}$"
+#: A play's coverage: one bit per 1% of the video (100 bits, 25 hex digits).
+WATCHED_PATTERN = r"^[0-9a-f]{25}$"
 AssetId = Annotated[str, StringConstraints(pattern=ASSET_ID_PATTERN)]
 #: PostgreSQL text cannot hold NUL; a string with one would fail its whole batch at insert
 #: time, so free-text fields refuse it by pattern (checked in Rust, ~3x cheaper than a
@@ -77,6 +80,10 @@ class EventType(StrEnum):
     DOWNLOAD = "download"
     DWELL = "dwell"
     RATING = "rating"
+    #: A video started playing (its event_id is the play's id; docs/viewer.md).
+    PLAY = "play"
+    #: A slice of a play's watch time and the stretches of the video it has covered.
+    WATCH = "watch"
 
 
 class DeviceClass(StrEnum):
@@ -168,7 +175,8 @@ class EventEnvelope(_Frozen):
     )
     schema_version: Literal[1] = Field(1, description="Envelope version")
     type: Annotated[str, StringConstraints(pattern=r"^[a-z][a-z_]{0,31}$")] = Field(
-        description="view, download, dwell or rating; consumers ignore types they do not know",
+        description="view, download, dwell, play, watch or rating; consumers ignore types "
+                    "they do not know",
         examples=["view"],
     )
     asset_id: AssetId = Field(description="Slug of the asset", examples=["pricing-sheet-2026"])
@@ -200,6 +208,18 @@ class EventEnvelope(_Frozen):
     previous_rated_at: AwareDatetime | None = Field(
         None, description="For rating: when the replaced rating was given"
     )
+    play_id: UUID | None = Field(
+        None, description="For watch: the event_id of the play this slice belongs to")
+    media_ms: int | None = Field(
+        None, ge=0, le=3_600_000,
+        description="For watch: time the video played while in view in this slice")
+    duration_ms: int | None = Field(
+        None, ge=1, le=86_400_000, description="For play and watch: the video's length")
+    watched: str | None = Field(
+        None, pattern=WATCHED_PATTERN,
+        description="For watch: 100 bits in 25 hex digits, bit i (most significant first) "
+                    "set when the play has covered the i-th 1% of the video; cumulative, "
+                    "merged by OR, so a repeated slice changes nothing")
     has_comment: bool = Field(False, description="For rating: the rater explained why")
     link_id: str | None = Field(
         None, pattern=r"^[A-Za-z0-9_-]{22}$",

@@ -227,6 +227,10 @@ class FileStoreSettings(ServiceSettings):
     #: photos 10-20 MiB; 25 MiB is what mail services accept as an attachment.
     files_max_bytes: int = Field(25 * 1024 * 1024, ge=1_024, le=1024 * 1024 * 1024,
                                  alias="FILES_MAX_BYTES")
+    #: Largest video (MP4) upload: a three-minute product video at 1080p and 4.5 Mbit/s is
+    #: 4.5e6 * 180 / 8 = 101 MB (97 MiB). The body is held in memory while it is checked.
+    files_max_video_bytes: int = Field(100 * 1024 * 1024, ge=1_024, le=1024 * 1024 * 1024,
+                                       alias="FILES_MAX_VIDEO_BYTES")
 
     @model_validator(mode="after")
     def _bucket_for_s3(self) -> FileStoreSettings:

@@ -38,6 +38,7 @@ from .usage import (
     split_countable,
     summarize,
 )
+from .video_store import apply_video_plays
 
 __all__ = [
     "Applied",
@@ -255,6 +256,7 @@ async def apply_events(
     await _write_usage(conn, usage)
     ratings = rating_deltas(new_events)
     await _write_rating_deltas(conn, ratings)
+    await apply_video_plays(conn, new_events)
 
     visits = await apply_share_visits(conn, countable, new_events, links)
 

@@ -8,7 +8,7 @@ from uuid import UUID
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
 
-from shared.events import AssetId, ViewerIdField, refuse_nul
+from shared.events import WATCHED_PATTERN, AssetId, ViewerIdField, refuse_nul
 
 __all__ = ["MAX_EVENTS_PER_BATCH", "EventBatchIn", "EventIn", "check_event_time"]
 
@@ -17,6 +17,9 @@ MAX_EVENTS_PER_BATCH = 1000
 MAX_EVENT_AGE = timedelta(days=31)
 #: Clock skew tolerated for client-supplied event times.
 MAX_CLOCK_SKEW = timedelta(minutes=5)
+#: What a watch slice must carry (docs/viewer.md): the slice means nothing without any one.
+_WATCH_FIELDS = ("play_id", "media_ms", "duration_ms", "watched")
+_WATCH_ONLY = ("play_id", "media_ms", "watched")
 
 
 class EventIn(BaseModel):
@@ -24,7 +27,7 @@ class EventIn(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    type: Literal["view", "download", "dwell"]
+    type: Literal["view", "download", "dwell", "play", "watch"]
     asset_id: AssetId
     event_id: UUID | None = Field(
         None, description="Set it to retry safely: an id is only ever counted once"
@@ -40,6 +43,11 @@ class EventIn(BaseModel):
     view_id: UUID | None = None
     engaged_ms: int | None = Field(None, ge=0, le=3_600_000)
     wall_ms: int | None = Field(None, ge=0, le=3_600_000)
+    play_id: UUID | None = Field(None, description="For watch: the play's event_id")
+    media_ms: int | None = Field(None, ge=0, le=3_600_000)
+    duration_ms: int | None = Field(None, ge=1, le=86_400_000)
+    watched: str | None = Field(None, pattern=WATCHED_PATTERN,
+                                description="For watch: 100 coverage bits, 25 hex digits")
 
     @model_validator(mode="before")
     @classmethod
@@ -52,6 +60,18 @@ class EventIn(BaseModel):
             raise ValueError("a dwell event needs engaged_ms or wall_ms")
         if self.type != "dwell" and (self.engaged_ms is not None or self.wall_ms is not None):
             raise ValueError("engaged_ms and wall_ms belong to dwell events only")
+        return self
+
+    @model_validator(mode="after")
+    def _video_fields_on_video_events(self) -> EventIn:
+        if self.type == "watch":
+            missing = [name for name in _WATCH_FIELDS if getattr(self, name) is None]
+            if missing:
+                raise ValueError(f"a watch event needs {', '.join(missing)}")
+        elif self.type != "play" and self.duration_ms is not None:
+            raise ValueError("duration_ms belongs to play and watch events only")
+        if self.type != "watch" and any(getattr(self, n) is not None for n in _WATCH_ONLY):
+            raise ValueError(f"{', '.join(_WATCH_ONLY)} belong to watch events only")
         return self
 
 

@@ -114,6 +114,10 @@ class Hit:
     view_id: UUID | None = None
     engaged_ms: int | None = None
     wall_ms: int | None = None
+    play_id: UUID | None = None
+    media_ms: int | None = None
+    duration_ms: int | None = None
+    watched: str | None = None
     #: What a rejection keeps of the hit; a model is only dumped if the hit is dropped.
     payload: Mapping[str, object] | BaseModel = field(default_factory=dict)
     #: Set by :func:`check_bot`.
@@ -261,6 +265,8 @@ def build_envelope(hit: Hit) -> EventEnvelope:
         occurred_at=hit.occurred_at or hit.sender.received_at, received_at=hit.sender.received_at,
         device=hit.device, page=hit.page, referrer_host=referrer_host(hit.referrer),
         view_id=hit.view_id, engaged_ms=hit.engaged_ms, wall_ms=hit.wall_ms,
+        play_id=hit.play_id, media_ms=hit.media_ms, duration_ms=hit.duration_ms,
+        watched=hit.watched,
     )
 
 

@@ -68,6 +68,10 @@ def _item_hit(sender: Sender, item: EventIn) -> Hit:
         view_id=item.view_id,
         engaged_ms=item.engaged_ms,
         wall_ms=item.wall_ms,
+        play_id=item.play_id,
+        media_ms=item.media_ms,
+        duration_ms=item.duration_ms,
+        watched=item.watched,
         payload=item,
     )
 

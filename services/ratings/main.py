@@ -13,7 +13,7 @@ from shared.web.guards import RequestGuards
 from .alerts.routes import router as alerts_router
 from .analytics.routes import router as analytics_router
 from .catalog.routes import router as catalog_router
-from .files.routes import body_allowance
+from .files.routes import body_allowances
 from .files.routes import router as files_router
 from .identity.routes import router as identity_router
 from .lifespan import make_lifespan
@@ -37,10 +37,11 @@ def create_app(settings: RatingsSettings) -> FastAPI:
         https_only=settings.secure_cookies,
     )
     # Around the session: size, Origin and NUL are refused before it or any route runs.
-    # A file upload's body is the file: up to FILES_MAX_BYTES on that one path.
+    # A file upload's body is the file: up to FILES_MAX_BYTES (PDF) or
+    # FILES_MAX_VIDEO_BYTES (MP4) on that one path.
     app.add_middleware(RequestGuards, max_body_bytes=settings.ratings_max_body_bytes,
                        trusted_origins=[settings.ratings_base_url],
-                       allowances=[body_allowance(settings)])
+                       allowances=body_allowances(settings))
     app.state.files = make_file_store(settings)
     app.state.readiness = None
     mount_ops(app, settings, lambda: app.state.readiness)

@@ -10,8 +10,9 @@ half-way (BaseHTTPMiddleware would buffer or hide the stream)::
 - **413** when ``Content-Length`` says the body is over ``max_body_bytes``, at once and
   unread; or when a chunked body grows past it, as soon as it does. The body is otherwise
   read here once and handed on, so the app never reads more than the limit. A
-  ``BodyAllowance`` gives one method and path (a file upload) its own limit; its body is
-  binary, so it is not searched for NUL (the route checks what it is).
+  ``BodyAllowance`` gives one method and path (a file upload) its own limit, optionally
+  per media type; a body on that path is binary, so it is not searched for NUL (the route
+  checks what it is, and refuses a type it does not take with 415).
 - **403** for a POST, PUT, PATCH or DELETE that a browser could have sent from another
   site: one without ``Authorization: Bearer`` (a page cannot add that header cross-site
   without a CORS preflight, which these apps never allow) whose ``Origin`` (else
@@ -64,14 +65,26 @@ def origin_of(url: str | None) -> str | None:
 @dataclass(frozen=True)
 class BodyAllowance:
     """A binary body of up to ``max_bytes`` for ``method`` on paths ``path`` (a regular
-    expression) fully matches, instead of ``max_body_bytes``."""
+    expression) fully matches, instead of ``max_body_bytes``; with ``content_type``, only
+    for bodies sent as that media type, so each kind of upload is cut at its own limit."""
 
     method: str
     path: str
     max_bytes: int
+    content_type: str | None = None
 
-    def allows(self, scope: Scope) -> bool:
+    def on_path(self, scope: Scope) -> bool:
+        """The body on this method and path is binary whatever its type: a route that
+        refuses the type says so (415) instead of the NUL check answering for it."""
         return scope["method"] == self.method and re.fullmatch(self.path, scope["path"]) is not None
+
+    def allows(self, scope: Scope, headers: Headers) -> bool:
+        if not self.on_path(scope):
+            return False
+        if self.content_type is None:
+            return True
+        media_type = headers.get("content-type", "").split(";", 1)[0].strip().lower()
+        return media_type == self.content_type
 
 
 class RequestGuards:
@@ -90,7 +103,7 @@ class RequestGuards:
             await self.app(scope, receive, send)
             return
         headers = Headers(scope=scope)
-        allowance = next((a for a in self.allowances if a.allows(scope)), None)
+        allowance = next((a for a in self.allowances if a.allows(scope, headers)), None)
         limit = allowance.max_bytes if allowance else self.max_body_bytes
         refusal = self._refusal(scope, headers, limit)
         if refusal is not None:
@@ -105,7 +118,8 @@ class RequestGuards:
         if len(body) > limit:
             await _too_large(limit)(scope, receive, send)
             return
-        if (self.refuse_nul and allowance is None
+        binary = any(a.on_path(scope) for a in self.allowances)
+        if (self.refuse_nul and not binary
                 and _body_has_bad_text(body, headers.get("content-type", ""))):
             await _nul_refused("the body")(scope, receive, send)
             return

@@ -350,8 +350,9 @@ async def test_the_asset_page_charts_and_its_live_score_card(board: Board) -> No
     await expect(page.locator("#filtered-summary")).to_have_text("2 hits filtered (2 bots).")
     await expect(page.locator("#live")).to_have_attribute("data-state", "live",
                                                           timeout=LIVE_TIMEOUT_MS)
+    await page.wait_for_selector("#reading[data-ready=true]", state="attached")
     charts = await page.evaluate("""() => Object.fromEntries(
-        ['usage', 'ratings', 'devices', 'pages'].map(name => {
+        ['usage', 'ratings', 'devices', 'reach'].map(name => {
             const chart = Chart.getChart(document.getElementById('chart-' + name));
             return [name, chart ? {
                 type: chart.config.type,
@@ -361,7 +362,7 @@ async def test_the_asset_page_charts_and_its_live_score_card(board: Board) -> No
                 drawn: chart.canvas.width > 0 && chart.canvas.height > 0,
             } : null];
         }))""")
-    usage, ratings, devices, pages = (charts[n] for n in ("usage", "ratings", "devices", "pages"))
+    usage, ratings, devices, reach = (charts[n] for n in ("usage", "ratings", "devices", "reach"))
     assert usage and usage["drawn"] and usage["labels"] == 120
     assert [d["label"] for d in usage["datasets"]] == ["Views", "Unique viewers", "Downloads"]
     assert usage["datasets"][0]["sum"] > 0
@@ -369,7 +370,7 @@ async def test_the_asset_page_charts_and_its_live_score_card(board: Board) -> No
     assert ratings["datasets"][0]["sum"] == 4  # four raters, all time
     assert devices and devices["drawn"] and devices["type"] == "doughnut"
     assert devices["datasets"][0]["sum"] > 0
-    assert pages and pages["drawn"] and pages["labels"] == 6  # a six-page deck
+    assert reach and reach["drawn"] and reach["labels"] == 6  # a six-page deck, page by page
     await expect(page.locator("#recent li")).to_have_count(4)
     await expect(page.locator("#recent")).to_contain_text("Won the CFO over in the second meeting.")
     await expect(page.locator("#recent")).not_to_contain_text("ana@example.com")
@@ -401,11 +402,11 @@ async def test_the_asset_page_charts_and_its_live_score_card(board: Board) -> No
     assert await too_wide(page) == []
     await page.set_viewport_size(DESKTOP["viewport"])
 
-    # A single-page asset says so instead of drawing one bar.
+    # An asset read as one page (no file, no page numbers) shows no page-by-page card.
     await page.goto(f"{board.url}/assets/pricing-sheet")
     await page.wait_for_selector("#analytics[data-ready=true]")
-    await expect(page.locator("#pages-summary")).to_contain_text("Single page:")
-    await expect(page.locator("#pages-box")).to_be_hidden()
+    await page.wait_for_selector("#reading[data-ready=true]", state="attached")
+    await expect(page.locator("#reading-card")).to_be_hidden()
 
     await page.goto(f"{board.url}/help/scoring")
     await expect(page.get_by_role("heading", level=1)).to_have_text("How the content score works")

@@ -9,15 +9,19 @@ test's tmp dir; ``GLASSBOARD_SAVE_SCREENSHOTS=1`` also puts them in docs/screens
 
 from __future__ import annotations
 
-import os
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
-from harness.browser import CHROMIUM, CHROMIUM_ARGS, record_beacons, skip_module_without_chromium
-from harness.paths import SCREENSHOTS
+from harness.browser import (
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    record_beacons,
+    save_screenshot,
+    skip_module_without_chromium,
+)
 
 skip_module_without_chromium()
 
@@ -91,10 +95,7 @@ async def _link(stack: Stack, *, gate: bool = False, revoked: bool = False) -> s
 
 
 def _save(shot: bytes, setup: Setup, name: str) -> None:
-    (setup.tmp_path / name).write_bytes(shot)
-    if os.environ.get("GLASSBOARD_SAVE_SCREENSHOTS"):
-        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-        (SCREENSHOTS / name).write_bytes(shot)
+    save_screenshot(shot, setup.tmp_path, name)
 
 
 async def test_a_page_opened_through_a_share_link_credits_its_time_to_the_open(

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import contextlib
 import json
-import os
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,16 +21,22 @@ from pathlib import Path
 import httpx
 import pytest
 
-from harness.browser import CHROMIUM, CHROMIUM_ARGS, record_beacons, skip_module_without_chromium
-from harness.paths import SCREENSHOTS
+from harness.browser import (
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    record_beacons,
+    save_screenshot,
+    sign_in_page,
+    skip_module_without_chromium,
+)
 
 skip_module_without_chromium()
 
-from playwright.async_api import Browser, Page, async_playwright  # noqa: E402
+from playwright.async_api import Browser, Page, async_playwright, expect  # noqa: E402
 from playwright.async_api import Error as PlaywrightError  # noqa: E402
 
 from harness.db import fetch  # noqa: E402
-from harness.stack import Stack, eventually  # noqa: E402
+from harness.stack import RunningServer, Stack, eventually  # noqa: E402
 from harness.user_agents import UA_IPHONE  # noqa: E402
 from harness.viewer_files import numbered_pdf  # noqa: E402
 from shared.share_links import new_link_id  # noqa: E402
@@ -45,6 +50,7 @@ ASSET = "valve-deck"
 class Setup:
     stack: Stack
     ingest_url: str
+    ratings: RunningServer
     browser: Browser
     tmp_path: Path
 
@@ -54,7 +60,7 @@ async def setup(stack: Stack, tmp_path: Path) -> AsyncIterator[Setup]:
     stack.settings = stack.settings.model_copy(update={"files_dir": str(tmp_path / "files")})
     await stack.add_asset(ASSET, title="Valve range: product deck", type="product_sheet")
     ingest = await stack.ingest()
-    await stack.ratings()
+    ratings = await stack.ratings()
     await stack.aggregator()
     async with await stack.client() as admin:
         uploaded = await admin.post(
@@ -66,16 +72,13 @@ async def setup(stack: Stack, tmp_path: Path) -> AsyncIterator[Setup]:
         browser = await playwright.chromium.launch(executable_path=str(CHROMIUM),
                                                    args=list(CHROMIUM_ARGS))
         try:
-            yield Setup(stack, ingest.url, browser, tmp_path)
+            yield Setup(stack, ingest.url, ratings, browser, tmp_path)
         finally:
             await browser.close()
 
 
 def _save(shot: bytes, setup: Setup, name: str) -> None:
-    (setup.tmp_path / name).write_bytes(shot)
-    if os.environ.get("GLASSBOARD_SAVE_SCREENSHOTS"):
-        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-        (SCREENSHOTS / name).write_bytes(shot)
+    save_screenshot(shot, setup.tmp_path, name)
 
 
 #: Scroll to page 3 or leave, ``ms`` after the previous move (or after now, the first).
@@ -135,7 +138,31 @@ async def test_time_on_each_page_comes_out_per_page_through_the_pipeline(setup: 
     async with await setup.stack.client() as ratings:
         shown = await eventually(
             lambda: _pages(ratings), lambda p: p.get(3, 0) >= per_page[3], timeout=10)
-    assert shown == per_page
+        assert shown == per_page
+        reading = (await ratings.get(f"/v1/assets/{ASSET}/reading")).json()
+    # One reader, whose drop-off ends at page 3: pages 1-3 reached, 4 and 5 not.
+    assert (reading["readers"], reading["pages"]) == (1, 5)
+    assert [p["reached"] for p in reading["per_page"]] == [1, 1, 1, 0, 0]
+    assert reading["per_page"][0]["median_ms"] == per_page[1]
+    assert reading["per_page"][2]["median_ms"] == per_page[3]
+    assert reading["most_reread"] == []
+
+    # The asset page shows the same: its drop-off curve and time on each page.
+    await setup.stack.user("rep@example.com", "sales", "Riley Rep")
+    context = await setup.browser.new_context(viewport={"width": 1280, "height": 900})
+    page = await context.new_page()
+    await sign_in_page(page, setup.ratings, "rep@example.com", f"/assets/{ASSET}")
+    await page.locator("#reading[data-ready=true]").wait_for(state="attached")
+    await expect(page.locator("#reading-summary")).to_contain_text("1 reader")
+    drawn = await page.evaluate("""() => Object.fromEntries(['reach', 'page-time'].map(n => {
+        const chart = Chart.getChart(document.getElementById('chart-' + n));
+        return [n, chart.data.datasets[0].data];
+    }))""")
+    assert drawn["reach"] == [100, 100, 100, 0, 0]
+    seconds = drawn["page-time"]
+    assert abs(seconds[0] - 3) <= 0.3 and abs(seconds[2] - 6) <= 0.6, seconds
+    _save(await page.locator("#reading-card").screenshot(), setup, "viewer-asset-reading.png")
+    await context.close()
 
 
 async def _pages(ratings: httpx.AsyncClient) -> dict[int, int]:

@@ -1,6 +1,6 @@
 """Files for the viewer's tests: a PDF whose pages say their number (so a screenshot shows
-which page is where), put in place as an upload would leave it: its bytes in the file
-store, its row in ``asset_files``."""
+which page is where), or the 20 s test video (media/README.md), put in place as an upload
+would leave it: its bytes in the file store, its row in ``asset_files``."""
 
 from __future__ import annotations
 
@@ -11,7 +11,17 @@ from devtools.settings import StackSettings
 from harness.db import fetch
 from shared.files import LocalFileStore
 
-__all__ = ["numbered_pdf", "put_file"]
+__all__ = ["STEELBLUE_MS", "numbered_pdf", "put_file", "steelblue_video"]
+
+_MEDIA = Path(__file__).parent / "media"
+#: The test video's length, as its mvhd box says.
+STEELBLUE_MS = 20_000
+
+
+def steelblue_video() -> bytes:
+    """The bytes of media/steelblue-20s.mp4: 20 s, 160x90, H.264, moov first. (Not named
+    test_*: a test module importing it would collect it as a test.)"""
+    return (_MEDIA / "steelblue-20s.mp4").read_bytes()
 
 
 def numbered_pdf(pages: int) -> bytes:
@@ -44,14 +54,20 @@ def numbered_pdf(pages: int) -> bytes:
     return bytes(out)
 
 
-async def put_file(settings: StackSettings, asset_id: str, data: bytes, pages: int,
-                   version: int = 1, filename: str | None = "sheet.pdf") -> str:
-    """``data`` as version ``version`` of the asset's file; its storage key."""
+async def put_file(settings: StackSettings, asset_id: str, data: bytes, pages: int | None,
+                   version: int = 1, filename: str | None = "sheet.pdf", *,
+                   duration_ms: int | None = None) -> str:
+    """``data`` as version ``version`` of the asset's file, a PDF of ``pages`` pages or,
+    with ``duration_ms`` (and pages None), an MP4 video; its storage key."""
+    video = duration_ms is not None
+    content_type, extension = ("video/mp4", "mp4") if video else ("application/pdf", "pdf")
     sha = hashlib.sha256(data).hexdigest()
-    key = f"assets/{asset_id}/{sha}.pdf"
-    await LocalFileStore(Path(settings.files_dir)).put(key, data, "application/pdf")
+    key = f"assets/{asset_id}/{sha}.{extension}"
+    await LocalFileStore(Path(settings.files_dir)).put(key, data, content_type)
     await fetch(settings,
                 "INSERT INTO asset_files (asset_id, version, storage_key, content_type, bytes, "
-                "pages, sha256, filename) VALUES ($1, $2, $3, 'application/pdf', $4, $5, $6, $7)",
-                asset_id, version, key, len(data), pages, sha, filename)
+                "pages, duration_ms, sha256, filename) "
+                "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+                asset_id, version, key, content_type, len(data), pages, duration_ms, sha,
+                filename)
     return key

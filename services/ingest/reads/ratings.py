@@ -35,9 +35,11 @@ _SHARE_LINK_COLUMNS = "id, asset_id, email_gate, created_at, expires_at, revoked
 SHARE_LINKS = f"SELECT {_SHARE_LINK_COLUMNS} FROM share_links"
 SHARE_LINK = f"SELECT {_SHARE_LINK_COLUMNS} FROM share_links WHERE id = $1"
 
-# The newest version of a live asset's file: its links always show the latest.
+# The newest version of a live asset's file, a PDF (pages) or an MP4 video (duration_ms):
+# its links always show the latest, whichever kind it is.
 LATEST_FILE = """
-SELECT f.asset_id, f.version, f.storage_key, f.bytes, f.pages, f.sha256, f.filename, a.title
+SELECT f.asset_id, f.version, f.storage_key, f.content_type, f.bytes, f.pages, f.duration_ms,
+       f.sha256, f.filename, a.title
 FROM asset_files f JOIN assets a ON a.id = f.asset_id
 WHERE f.asset_id = $1 AND a.deleted_at IS NULL
 ORDER BY f.version DESC

@@ -1,6 +1,7 @@
 """Read APIs of one asset's usage: totals per device over a window, usage per day, dwell per
-page and the latest ratings with their comments; and what the edge filtered out, and why.
-Signed-in users only, like every read here."""
+page, how its document is read page by page and its video watched, and the latest ratings
+with their comments; and what the edge filtered out, and why. Signed-in users only, like
+every read here."""
 
 from __future__ import annotations
 
@@ -8,11 +9,13 @@ from datetime import datetime, time, timedelta, timezone
 from typing import Any, Literal
 
 from fastapi import APIRouter, Depends, Query, Request
+from fastapi.exceptions import RequestValidationError
 
 from shared.events import RejectReason
 
 from ..catalog.routes import unknown_asset
-from ..catalog.store import fetch_asset
+from ..catalog.store import asset_snapshot, fetch_asset
+from ..files.store import list_media
 from ..identity.auth import current_user
 from ..rating.store import fetch_recent_ratings
 from ..reads.aggregator import (
@@ -20,12 +23,16 @@ from ..reads.aggregator import (
     fetch_asset_rejected_latest,
     fetch_daily_usage,
     fetch_page_dwell,
+    fetch_reading_rows,
     fetch_usage_rows,
+    fetch_video_plays,
     rejected_summary,
 )
 from .detail import daily_series, page_dwell, recent_ratings
 from .filtered import filtered_report, reason_label
+from .reading import reading_report
 from .usage import usage_report, window_start
+from .watching import video_report
 
 __all__ = ["MAX_DAYS", "router"]
 
@@ -151,6 +158,51 @@ async def pages(
         "numbered_pages": sum(1 for p in shaped if p["page"] is not None),
         "pages": shaped,
     }
+
+
+_PDF, _MP4 = "application/pdf", "video/mp4"
+
+
+@router.get("/v1/assets/{asset_id}/reading")
+async def reading(
+    asset_id: str,
+    request: Request,
+    window: PageWindow = Query("90d"),
+    version: int | None = Query(None, ge=1, le=2**31 - 1,
+                                description="Only the readings of this PDF version"),
+) -> dict[str, Any]:
+    """How far readers get and where they linger or come back: per page the readers who
+    reached it, their engaged time and re-reads, over every version or one
+    (analytics/reading.py has the definitions)."""
+    since = window_start(window, _today())
+    async with asset_snapshot(request.app.state.pool, asset_id) as conn:
+        if conn is None:
+            raise unknown_asset(asset_id)
+        versions = [v for v in await list_media(conn, asset_id) if v["content_type"] == _PDF]
+        rows = await fetch_reading_rows(conn, asset_id, _day_start(since))
+    if version is not None and version not in {v["version"] for v in versions}:
+        raise RequestValidationError([{
+            "type": "value_error", "loc": ("query", "version"), "input": version,
+            "msg": f"the asset has no PDF version {version}"}])
+    return reading_report(asset_id, window, since, rows, versions, version)
+
+
+@router.get("/v1/assets/{asset_id}/video")
+async def video(
+    asset_id: str,
+    request: Request,
+    window: PageWindow = Query("90d"),
+) -> dict[str, Any]:
+    """Plays of the asset's video over a window of UTC days: watch time, quartiles reached
+    and the share of plays that covered each 1% of it."""
+    since = window_start(window, _today())
+    async with asset_snapshot(request.app.state.pool, asset_id) as conn:
+        if conn is None:
+            raise unknown_asset(asset_id)
+        videos = [v for v in await list_media(conn, asset_id) if v["content_type"] == _MP4]
+        totals, covered = await fetch_video_plays(conn, asset_id, since)
+    length = videos[0]["duration_ms"] if videos else None
+    return video_report(asset_id, window, since, totals, covered, length)
 
 
 @router.get("/v1/assets/{asset_id}/ratings/recent")

@@ -1,10 +1,13 @@
-"""Files of assets: marketing uploads a PDF to an asset, later new versions (1, 2, ...);
-the asset's links stay the same and the viewer (ingest) shows the latest.
+"""Files of assets: marketing uploads a PDF or an MP4 video to an asset, later new versions
+(1, 2, ...), each of either kind; the asset's links stay the same and the viewer (ingest)
+shows the latest.
 
-The body is the file itself (``Content-Type: application/pdf``), up to FILES_MAX_BYTES:
-RequestGuards lets this one path past RATINGS_MAX_BODY_BYTES (``body_allowance``) and
-still refuses a larger body with 413 before reading it all. Who may upload is checked
-before the body is read, and again, on the locked asset row, when the version is written.
+The body is the file itself (``Content-Type: application/pdf`` up to FILES_MAX_BYTES, or
+``video/mp4`` up to FILES_MAX_VIDEO_BYTES): RequestGuards lets this one path past
+RATINGS_MAX_BODY_BYTES up to its media type's limit (``body_allowances``) and refuses a
+larger body with 413 before reading it all; any other media type keeps the small default
+and is refused here with 415. Who may upload is checked before the body is read, and
+again, on the locked asset row, when the version is written.
 """
 
 from __future__ import annotations
@@ -24,19 +27,30 @@ from ..catalog.routes import editor, may_change, unknown_asset
 from ..identity.auth import current_user
 from ..identity.models import User
 from . import store
-from .checks import PdfRefused, check_pdf
+from .checks import CheckedPdf, CheckedVideo, FileRefused, check_mp4, check_pdf
 from .models import FileVersion, FileVersions
 
-__all__ = ["body_allowance", "router"]
+__all__ = ["body_allowances", "router"]
 
 router = APIRouter(dependencies=[Depends(current_user)])
 _UPLOAD_PATH = r"/v1/assets/[^/]+/files"
-_PDF = "application/pdf"
+_PDF, _MP4 = "application/pdf", "video/mp4"
+_ANSWER = ("version", "content_type", "pages", "duration_ms", "bytes", "sha256")
 
 
-def body_allowance(settings: FileStoreSettings) -> BodyAllowance:
-    """What RequestGuards lets an upload's body be."""
-    return BodyAllowance("POST", _UPLOAD_PATH, settings.files_max_bytes)
+def body_allowances(settings: FileStoreSettings) -> list[BodyAllowance]:
+    """What RequestGuards lets an upload's body be: each kind cut at its own limit while it
+    is read; any other media type keeps the small default and gets its 415 from here."""
+    return [BodyAllowance("POST", _UPLOAD_PATH, settings.files_max_bytes, _PDF),
+            BodyAllowance("POST", _UPLOAD_PATH, settings.files_max_video_bytes, _MP4)]
+
+
+def _limit(settings: FileStoreSettings, content_type: str) -> int:
+    return settings.files_max_video_bytes if content_type == _MP4 else settings.files_max_bytes
+
+
+def _check(content_type: str, data: bytes) -> CheckedPdf | CheckedVideo:
+    return check_mp4(data) if content_type == _MP4 else check_pdf(data)
 
 
 def _too_large(limit: int) -> HTTPException:
@@ -60,11 +74,13 @@ async def _read_limited(request: Request, limit: int) -> bytes:
 
 
 # The body is not declared in OpenAPI: schemathesis (test_openapi_fuzz.py) has no
-# serializer for application/pdf and would stop; the description says what to send.
+# serializer for application/pdf or video/mp4 and would stop; the description says what
+# to send.
 @router.post("/v1/assets/{asset_id}/files", status_code=201, responses={
-    413: {"description": "Larger than FILES_MAX_BYTES"},
-    415: {"description": "Not sent as application/pdf"},
-    422: {"description": "Not a PDF that may be served"}})
+    413: {"description": "Larger than FILES_MAX_BYTES (a PDF) or FILES_MAX_VIDEO_BYTES "
+                         "(an MP4)"},
+    415: {"description": "Not sent as application/pdf or video/mp4"},
+    422: {"description": "Not a PDF that may be served, or not an MP4 of known length"}})
 async def upload_file(
     asset_id: str, request: Request, user: User = Depends(editor),
     # A name, never a path, and nothing that could break a Content-Disposition header.
@@ -72,36 +88,42 @@ async def upload_file(
                                  pattern=r'^[^\x00-\x1f\x7f/\\"]+$',
                                  description="The file's name, shown to readers who download"),
 ) -> dict[str, Any]:
-    """A new version of the asset's file (its owner or an admin): the body is the PDF
-    itself, sent as ``Content-Type: application/pdf``; answers {version, pages, bytes,
-    sha256}. Refused: over FILES_MAX_BYTES (413), not application/pdf (415), not a PDF, or
-    encrypted, or carrying JavaScript, launch actions or attached files (422)."""
+    """A new version of the asset's file (its owner or an admin): the body is the file
+    itself, a PDF sent as ``Content-Type: application/pdf`` or an MP4 video sent as
+    ``video/mp4``; answers {version, content_type, pages, duration_ms, bytes, sha256}
+    (pages null for a video, duration_ms null for a PDF). Refused: over FILES_MAX_BYTES
+    for a PDF or FILES_MAX_VIDEO_BYTES for a video (413), another content type (415); a
+    PDF that is not one, or is encrypted, or carries JavaScript, launch actions or
+    attached files, or an MP4 that is not one or whose length is unknown, 0 or over 24 h
+    (422)."""
     settings: FileStoreSettings = request.app.state.settings
-    limit = settings.files_max_bytes
+    content_type = request.headers.get("content-type", "").partition(";")[0].strip().lower()
+    if content_type not in (_PDF, _MP4):
+        raise HTTPException(415, "send the file itself as the body, with Content-Type "
+                                 f"{_PDF} or {_MP4}")
+    limit = _limit(settings, content_type)
     declared = request.headers.get("content-length", "")
     if declared.isdigit() and int(declared) > limit:
         raise _too_large(limit)
-    content_type = request.headers.get("content-type", "").partition(";")[0].strip().lower()
-    if content_type != _PDF:
-        raise HTTPException(415, "send the file itself as the body, with Content-Type "
-                                 f"{_PDF}")
     pool = request.app.state.pool
     await _check_may_upload(pool, user, asset_id)
     data = await _read_limited(request, limit)
     try:
-        checked = await asyncio.to_thread(check_pdf, data)
-    except PdfRefused as refused:
+        checked = await asyncio.to_thread(_check, content_type, data)
+    except FileRefused as refused:
         raise HTTPException(422, str(refused)) from None
-    key = store.storage_key(asset_id, checked.sha256)
+    key = store.storage_key(asset_id, checked.sha256, content_type)
     files: FileStore = request.app.state.files
     # Stored before the row exists: a reader only ever finds keys whose bytes are there.
-    await files.put(key, data, _PDF)
+    await files.put(key, data, content_type)
     async with catalog_store.asset_for_change(pool, asset_id) as (conn, row):
         may_change(user, row, asset_id)
         written = await store.insert_version(
-            conn, asset_id, key=key, size=checked.bytes, pages=checked.pages,
+            conn, asset_id, key=key, content_type=content_type, size=checked.bytes,
+            pages=checked.pages if isinstance(checked, CheckedPdf) else None,
+            duration_ms=checked.duration_ms if isinstance(checked, CheckedVideo) else None,
             sha256=checked.sha256, filename=filename, uploaded_by=user.id)
-    return {name: written[name] for name in ("version", "pages", "bytes", "sha256")}
+    return {name: written[name] for name in _ANSWER}
 
 
 @router.get("/v1/assets/{asset_id}/files")

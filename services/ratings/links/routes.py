@@ -1,6 +1,6 @@
 """The share-links API: create links (one or in bulk), my links and their visits, revoke,
 the roll-up by account, the live feed of visits, erasing a recipient, an asset's share
-usage, the share-alert settings, and who manages whom.
+usage, how each recipient read it, the share-alert settings, and who manages whom.
 
 A recipient's identity and visits are shown only to the link's creator, the creator's
 manager and admins: for anyone else the link does not exist (404). An asset's share usage
@@ -13,8 +13,8 @@ import html
 import re
 import statistics
 from collections.abc import AsyncIterator
-from datetime import datetime
-from typing import Annotated, Any, cast
+from datetime import datetime, time, timezone
+from typing import Annotated, Any, Literal, cast
 
 import asyncpg
 from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request
@@ -24,11 +24,12 @@ from sse_starlette import ServerSentEvent
 from shared.events import ASSET_ID_PATTERN, utcnow
 from shared.share_links import LINK_ID_PATTERN
 
+from ..analytics.usage import window_start
 from ..catalog.routes import unknown_asset
 from ..catalog.store import fetch_asset
 from ..identity.auth import current_user, require_role, session_user, token_scopes
 from ..identity.models import Role, Scope, User
-from ..reads.aggregator import fetch_link_totals, fetch_link_visits
+from ..reads.aggregator import fetch_link_totals, fetch_link_visits, fetch_recipient_readings
 from ..scores.streams import SIGNED_OUT, HeldStream, batches_while_signed_in
 from . import store
 from .hub import LinkHub
@@ -307,6 +308,40 @@ async def share_usage(asset_id: str, request: Request) -> dict[str, Any]:
         "median_engaged_ms_per_recipient": statistics.median(recipient_ms) if opened else None,
         "reps": sorted(reps.values(), key=lambda r: (-r["links"], r["email"])),
     }
+
+
+#: How many visits the asset page's "how each recipient read it" lists.
+RECIPIENT_READINGS = 50
+
+
+@router.get("/v1/assets/{asset_id}/reading/recipients")
+async def recipient_readings(
+    asset_id: str, request: Request,
+    window: Literal["7d", "30d", "90d", "120d", "all"] = Query("90d"),
+    user: User = Depends(current_user),
+) -> dict[str, Any]:
+    """How each recipient read the asset: one entry per visit with paged dwell, newest
+    first, of the links I may see (creator, their manager, admins); for anyone else the
+    list is empty, like a link they may not see does not exist."""
+    pool = request.app.state.pool
+    if await fetch_asset(pool, asset_id) is None:
+        raise unknown_asset(asset_id)
+    day = window_start(window, utcnow().date())
+    since = datetime.combine(day, time.min, timezone.utc) if day else None
+    links = {r["id"]: r for r in await store.list_links(pool, user.id, _sees_all(request, user),
+                                                        asset_id)}
+    visits = await fetch_recipient_readings(pool, asset_id, list(links), since,
+                                            RECIPIENT_READINGS) if links else []
+    return {"asset_id": asset_id, "recipients": [
+        {"link_id": v["link_id"], "recipient_name": links[v["link_id"]]["recipient_name"],
+         "recipient_email": links[v["link_id"]]["recipient_email"],
+         "company": links[v["link_id"]]["company"],
+         "who": f"forward {v['forward_no']}" if v["forwarded"] else "recipient",
+         "opened_at": _iso(v["opened_at"]), "furthest_page": v["furthest_page"],
+         "engaged_ms": v["engaged_ms"],
+         "pages": [{"page": p, "engaged_ms": ms}
+                   for p, ms in zip(v["pages"], v["page_engaged_ms"], strict=True)]}
+        for v in visits]}
 
 
 @router.get("/v1/me/share-alert-preferences")

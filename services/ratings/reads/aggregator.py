@@ -1,5 +1,6 @@
 """Every read ratings makes of tables the aggregator owns (usage_daily, viewer_days,
-view_dwell, events, rejected_events, rating_daily, asset_score_state, link_visits): the one
+view_dwell, events, rejected_events, rating_daily, asset_score_state, link_visits,
+video_plays): the one
 place to look when the aggregator changes its schema.
 
 Reads about one asset run in one read-only, repeatable-read snapshot with the "does the
@@ -28,8 +29,11 @@ __all__ = [
     "fetch_link_visits",
     "fetch_newer_states",
     "fetch_page_dwell",
+    "fetch_reading_rows",
+    "fetch_recipient_readings",
     "fetch_score_state",
     "fetch_usage_rows",
+    "fetch_video_plays",
     "fetch_window_counts",
     "rejected_summary",
 ]
@@ -109,6 +113,45 @@ SELECT page,
        coalesce(sum(engaged_ms) FILTER (WHERE type = 'dwell'), 0)::bigint AS engaged_ms
 FROM hits
 GROUP BY page
+"""
+
+# One row per (reading, page): a reading is a view_id, its slices its dwell events with a
+# page, in reading order (occurred_at, received_at, event_id). A run starts at every slice
+# whose page differs from the previous slice's (analytics/reading.py). Only the slices
+# inside the window count, so a reading that began before it starts at its first one there.
+READING_ROWS = """
+WITH slices AS (
+    SELECT view_id, page, coalesce(engaged_ms, 0) AS engaged_ms,
+           lag(page) OVER (PARTITION BY view_id
+                           ORDER BY occurred_at, received_at, event_id) AS previous_page,
+           min(occurred_at) OVER (PARTITION BY view_id) AS started_at
+    FROM events
+    WHERE asset_id = $1 AND ($2::timestamptz IS NULL OR occurred_at >= $2)
+      AND type = 'dwell' AND page IS NOT NULL AND view_id IS NOT NULL
+)
+SELECT view_id, page, sum(engaged_ms)::bigint AS engaged_ms,
+       count(*) FILTER (WHERE previous_page IS DISTINCT FROM page)::int AS runs,
+       min(started_at) AS started_at
+FROM slices
+GROUP BY view_id, page
+"""
+
+# The plays of a window of UTC days (video_plays, one row per play; analytics/watching.py).
+VIDEO_TOTALS = """
+SELECT count(*)::bigint AS plays, coalesce(sum(watched_ms), 0)::bigint AS watch_ms,
+       percentile_cont(0.5) WITHIN GROUP (ORDER BY watched_ms) AS median_watch_ms,
+       max(duration_ms) AS longest_ms
+FROM video_plays
+WHERE asset_id = $1 AND ($2::date IS NULL OR day >= $2)
+"""
+
+# Plays per 1% bucket of the video: 100 rows whatever the number of plays.
+VIDEO_COVERED = """
+SELECT b.bucket, count(p.play_id)::bigint AS plays
+FROM generate_series(0, 99) AS b(bucket)
+LEFT JOIN video_plays p ON p.asset_id = $1 AND ($2::date IS NULL OR p.day >= $2)
+                       AND get_bit(p.watched, b.bucket) = 1
+GROUP BY b.bucket ORDER BY b.bucket
 """
 
 # --- scores ----------------------------------------------------------------------------
@@ -195,6 +238,21 @@ async def fetch_page_dwell(
     return await _read(pool, asset_id, PAGE_DWELL, since)
 
 
+async def fetch_reading_rows(conn: asyncpg.Connection, asset_id: str,
+                             since: datetime | None) -> list[asyncpg.Record]:
+    """Per (reading, page): engaged ms, runs and the reading's first slice; read in the
+    caller's snapshot, beside the asset's file versions."""
+    return list(await conn.fetch(READING_ROWS, asset_id, since))
+
+
+async def fetch_video_plays(conn: asyncpg.Connection, asset_id: str,
+                            since: date | None) -> tuple[asyncpg.Record, list[int]]:
+    """The plays' totals and the plays per bucket (100 counts), in the caller's snapshot."""
+    totals = await conn.fetchrow(VIDEO_TOTALS, asset_id, since)
+    covered = [int(r["plays"]) for r in await conn.fetch(VIDEO_COVERED, asset_id, since)]
+    return totals, covered
+
+
 @dataclass(frozen=True)
 class WindowCounts:
     """Ratings per stars in one window: the asset's, and the whole catalog's."""
@@ -258,6 +316,31 @@ ORDER BY opened_at DESC, event_id
 """
 
 
+# Link visits with paged dwell: the dwell slices whose view_id is the visit (the open's
+# event_id), summed per page. Newest first.
+RECIPIENT_READINGS = """
+WITH visits AS (
+    SELECT event_id, link_id, opened_at, forwarded, forward_no FROM link_visits
+    WHERE asset_id = $1 AND link_id = any($2::text[])
+      AND ($3::timestamptz IS NULL OR opened_at >= $3)
+), paged AS (
+    SELECT v.event_id, e.page, sum(coalesce(e.engaged_ms, 0))::bigint AS engaged_ms
+    FROM visits v
+    JOIN events e ON e.asset_id = $1 AND e.view_id = v.event_id AND e.type = 'dwell'
+                 AND e.page IS NOT NULL
+    GROUP BY v.event_id, e.page
+)
+SELECT v.event_id, v.link_id, v.opened_at, v.forwarded, v.forward_no,
+       max(p.page) AS furthest_page, sum(p.engaged_ms)::bigint AS engaged_ms,
+       array_agg(p.page ORDER BY p.page) AS pages,
+       array_agg(p.engaged_ms ORDER BY p.page) AS page_engaged_ms
+FROM visits v JOIN paged p ON p.event_id = v.event_id
+GROUP BY v.event_id, v.link_id, v.opened_at, v.forwarded, v.forward_no
+ORDER BY v.opened_at DESC, v.event_id
+LIMIT $4
+"""
+
+
 async def fetch_link_totals(pool: asyncpg.Pool,
                             link_ids: list[str]) -> dict[str, asyncpg.Record]:
     """Visit totals per link, for the links among ``link_ids`` that were opened."""
@@ -267,3 +350,11 @@ async def fetch_link_totals(pool: asyncpg.Pool,
 async def fetch_link_visits(pool: asyncpg.Pool, link_id: str) -> list[asyncpg.Record]:
     """One link's counted opens, newest first."""
     return list(await pool.fetch(LINK_VISITS, link_id))
+
+
+async def fetch_recipient_readings(pool: asyncpg.Pool, asset_id: str, link_ids: list[str],
+                                   since: datetime | None,
+                                   limit: int) -> list[asyncpg.Record]:
+    """The visits of ``link_ids`` opened since ``since`` that have paged dwell, newest
+    first: furthest page, engaged ms, and the pages with their engaged ms."""
+    return list(await pool.fetch(RECIPIENT_READINGS, asset_id, link_ids, since, limit))

@@ -55,7 +55,8 @@ async def test_uploads_make_versions_and_the_asset_keeps_its_links(
     async with stack.client_for(mia) as owner:
         r = await _upload(owner, first, filename="Pricing 2026.pdf")
         assert r.status_code == 201, r.text
-        assert r.json() == {"version": 1, "pages": 5, "bytes": len(first),
+        assert r.json() == {"version": 1, "content_type": "application/pdf", "pages": 5,
+                            "duration_ms": None, "bytes": len(first),
                             "sha256": hashlib.sha256(first).hexdigest()}
         r = await _upload(owner, second)
         assert r.status_code == 201 and r.json()["version"] == 2 and r.json()["pages"] == 3

@@ -1,6 +1,7 @@
 /* Glassboard asset page: the analytics section. The content score per window with its
  * parts (live over /v1/scores/stream?asset=ID), ratings with the latest comments, usage per
- * day, the device mix and time per page, drawn with Chart.js (served by the app itself).
+ * day and the device mix, drawn with Chart.js (served by the app itself). Page by page
+ * reading and the video's plays are asset-reading.js's.
  *
  * The page is rendered with the asset's latest score state (#score-state), so the score
  * card shows at once; the stream resumes from that state's revision.
@@ -302,49 +303,6 @@
     });
   }
 
-  function drawPages(body) {
-    var pages = body.pages;
-    var views = pages.reduce(function (n, p) { return n + p.views; }, 0);
-    var engaged = pages.reduce(function (n, p) { return n + p.engaged_ms; }, 0);
-    var multi = body.numbered_pages > 1;
-    showBox("chart-pages", multi);
-    if (!multi) {
-      $("pages-summary").textContent = views
-        ? "Single page: " + F.duration(engaged / views) + " engaged per view over " +
-          (views === 1 ? "1 view" : F.int(views) + " views") + "."
-        : "No views in the last 90 days.";
-      return;
-    }
-    var longest = pages.reduce(function (best, p) {
-      return p.page !== null && (best === null || (p.engaged_ms_per_view || 0) > (best.engaged_ms_per_view || 0)) ? p : best;
-    }, null);
-    $("pages-summary").textContent = body.numbered_pages + " pages · read longest: page " + longest.page +
-      ", " + F.duration(longest.engaged_ms_per_view) + " per view.";
-    draw("pages", {
-      type: "bar",
-      data: {
-        labels: pages.map(function (p) { return p.page === null ? "No page given" : "Page " + p.page; }),
-        datasets: [{ label: "Engaged seconds per view",
-                     data: pages.map(function (p) { return p.engaged_ms_per_view === null ? null : p.engaged_ms_per_view / 1000; }),
-                     backgroundColor: COLORS.views, borderRadius: 4, maxBarThickness: 48 }],
-      },
-      options: {
-        scales: {
-          x: { grid: { display: false } },
-          y: { beginAtZero: true, grid: { color: COLORS.grid },
-               title: { display: true, text: "seconds per view" } },
-        },
-        plugins: {
-          legend: { display: false },
-          tooltip: { callbacks: { label: function (ctx) {
-            var page = pages[ctx.dataIndex];
-            return F.duration(page.engaged_ms_per_view) + " per view · " + F.int(page.views) + " views";
-          } } },
-        },
-      },
-    });
-  }
-
   // --- loading and live updates --------------------------------------------------------------
 
   function failed(summaryId) {
@@ -365,7 +323,6 @@
                                        failed("ratings-summary")),
       F.getJson(base + "/ratings/recent?limit=10").then(drawRecent, failed("ratings-summary")),
       F.getJson(base + "/usage?window=90d").then(drawDevices, failed("devices-summary")),
-      F.getJson(base + "/pages?window=90d").then(drawPages, failed("pages-summary")),
     ]).then(function () { root.dataset.ready = "true"; });
   }
 
@@ -389,7 +346,10 @@
     card.classList.add("updated");
     flashTimer = setTimeout(function () { card.classList.remove("updated"); }, FLASH_MS);
     clearTimeout(refreshTimer);  // a burst of updates redraws the charts once
-    refreshTimer = setTimeout(loadAll, REFRESH_MS);
+    refreshTimer = setTimeout(function () {
+      loadAll();
+      root.dispatchEvent(new CustomEvent("analytics:refresh"));  // asset-reading.js's cards
+    }, REFRESH_MS);
   }
 
   Array.prototype.forEach.call(root.querySelectorAll(".window-chip"), function (chip) {
