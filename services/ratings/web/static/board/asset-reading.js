@@ -29,12 +29,7 @@
 
   function $(id) { return document.getElementById(id); }
 
-  function el(tag, className, text) {
-    var node = document.createElement(tag);
-    if (className) node.className = className;
-    if (text !== undefined) node.textContent = text;
-    return node;
-  }
+  var el = F.el;
 
   function pct(share) {
     return share === null || share === undefined ? "—" : Math.round(share * 100) + "%";

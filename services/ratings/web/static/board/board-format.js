@@ -89,6 +89,14 @@
     return window.matchMedia && window.matchMedia("(prefers-reduced-motion: reduce)").matches;
   }
 
+  // An element with a class and text (null or undefined: none), never through innerHTML.
+  function el(tag, className, text) {
+    var node = document.createElement(tag);
+    if (className) node.className = className;
+    if (text !== undefined && text !== null) node.textContent = text;
+    return node;
+  }
+
   function getJson(url) {
     return fetch(url, { credentials: "same-origin", headers: { accept: "application/json" } })
       .then(function (response) {
@@ -106,7 +114,7 @@
   }
 
   root.GBFormat = {
-    DAY_MS: DAY_MS, ago: ago, date: date, duration: duration, getJson: getJson, int: int,
+    DAY_MS: DAY_MS, ago: ago, date: date, duration: duration, el: el, getJson: getJson, int: int,
     label: label, rating: rating, reducedMotion: reducedMotion, shortDay: shortDay,
     starsText: starsText, trend: trend, typePlural: typePlural, votes: votes,
     windowDays: windowDays,

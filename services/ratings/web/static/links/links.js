@@ -16,12 +16,7 @@
   var refreshTimer = null;
   var ME = Number(document.body.dataset.uid) || null;
 
-  function el(tag, className, text) {
-    var node = document.createElement(tag);
-    if (className) node.className = className;
-    if (text !== undefined && text !== null) node.textContent = text;
-    return node;
-  }
+  var el = F.el;
 
   function plural(n, one, many) {
     return n === 1 ? "1 " + one : F.int(n) + " " + many;
